@@ -1,0 +1,695 @@
+//! The complaint lifecycle (SPEC "Lifecycle", R-HD, R-FB): a state machine fed
+//! commands, an actor and the time, answering with events or a refusal.
+//!
+//! ```text
+//! received ─► registered ─► dispatched ─► in_progress ─► proposed ─► (awaiting_approval) ─► executing ─► fed_back ─► follow_up ─► closed
+//!                                             ▲              │ customer rejects                              │ not satisfied
+//!                                             └──────────────┴───────────────────────────────────────────────┴──► reopened
+//! ```
+//! Any open complaint may also be merged, withdrawn or (early on) rejected.
+//!
+//! [`Complaint::decide`] checks the role, the department and the state and
+//! returns the events to record; [`Complaint::apply`] folds an event into the
+//! projection. Storage writes both in one transaction with a version check.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::access::Actor;
+use crate::codes::{AttachmentKind, Channel, ContactMethod, FollowUpOutcome, Role, Severity, Signal, State};
+use crate::ids::{AttachmentId, ComplaintId, DepartmentId, UserId};
+use crate::policy::Policy;
+
+/// The current proposal of a complaint, as far as the rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentProposal {
+    /// 1 for the first proposal, 2 after the customer rejected it, …
+    pub round: i32,
+    pub compensation_fen: i64,
+}
+
+/// The projection of a complaint that the rules decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Complaint {
+    pub id: ComplaintId,
+    pub state: State,
+    pub severity: Severity,
+    pub category: Option<String>,
+    pub department_id: Option<DepartmentId>,
+    pub assignee_id: Option<UserId>,
+    /// The general manager took the case over (R-HD-7).
+    pub taken_over: bool,
+    /// How many proposals were made so far.
+    pub proposals: i32,
+    pub current_proposal: Option<CurrentProposal>,
+    /// How many sub-tasks were created so far.
+    pub tasks: i32,
+    pub execution_done: bool,
+    pub agreement_attached: bool,
+    /// A close with an exception waits for the general manager (R-FB-5).
+    pub close_exception_pending: bool,
+    /// The last follow-up visit found the customer satisfied.
+    pub satisfied: bool,
+    /// Bumped by every change; a stale version is a conflict.
+    pub version: i64,
+}
+
+impl Complaint {
+    /// A complaint as it is created: `received` when another department or a
+    /// channel takes it in, `registered` when customer service does.
+    pub fn new(id: ComplaintId, state: State) -> Self {
+        Complaint {
+            id,
+            state,
+            severity: Severity::General,
+            category: None,
+            department_id: None,
+            assignee_id: None,
+            taken_over: false,
+            proposals: 0,
+            current_proposal: None,
+            tasks: 0,
+            execution_done: false,
+            agreement_attached: false,
+            close_exception_pending: false,
+            satisfied: false,
+            version: 0,
+        }
+    }
+
+    /// The first event of a complaint taken in by `actor` on `channel`.
+    pub fn intake_event(actor: Option<&Actor>, channel: Channel) -> Event {
+        if actor.is_some_and(|a| a.has(Role::Agent)) {
+            Event::Registered { channel }
+        } else {
+            Event::Received { channel }
+        }
+    }
+}
+
+/// A sub-task as the rules need to know it (R-HD-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskFacts {
+    pub seq: i32,
+    pub department_id: DepartmentId,
+    pub owner_id: Option<UserId>,
+    pub done: bool,
+}
+
+/// What someone asks to do with a complaint. Ids named in a command were
+/// looked up by the caller; the facts the rules need come with them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Customer service completes the registration of a received complaint
+    /// (the channel it came in by is kept).
+    Register { channel: Channel },
+    Classify { category: String, severity: Severity, signals: Vec<Signal>, reason: Option<String> },
+    /// `assignee` with the department the person belongs to.
+    Dispatch { department_id: DepartmentId, assignee: Option<(UserId, Option<DepartmentId>)> },
+    LogContact { method: ContactMethod, summary: String },
+    AddNote { text: String, consulted: Option<String>, root_cause: Option<String>, customer_expects: Option<String> },
+    Propose { measures: String, owner: String, due_at: Timestamp, follow_up: String, compensation_fen: i64 },
+    AnswerProposal { round: i32, accepted: bool, customer_words: String },
+    Approve { approved: bool, comment: Option<String> },
+    TakeOver,
+    RecordExecution { progress: String, completed: bool },
+    CreateTask { department_id: DepartmentId, owner: Option<(UserId, Option<DepartmentId>)>, title: String, due_at: Option<Timestamp> },
+    CompleteTask { task: TaskFacts, result: String },
+    FeedBack { method: ContactMethod, content: String },
+    FollowUp { outcome: FollowUpOutcome, score: Option<u8>, comment: Option<String> },
+    /// Close; with a reason, as an exception that the general manager approves.
+    Close { exception_reason: Option<String> },
+    Reopen { reason: String },
+    /// Merge into another open complaint, given by its number and whether it is open.
+    Merge { into_number: String, into_id: ComplaintId, into_open: bool },
+    Withdraw { reason: String },
+    Reject { reason: String },
+    Attach { attachment_id: AttachmentId, kind: AttachmentKind, filename: String, size: i64 },
+}
+
+/// A command without its payload: what the UI offers as buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Register,
+    Classify,
+    Dispatch,
+    LogContact,
+    AddNote,
+    Propose,
+    AnswerProposal,
+    Approve,
+    TakeOver,
+    RecordExecution,
+    CreateTask,
+    CompleteTask,
+    FeedBack,
+    FollowUp,
+    Close,
+    Reopen,
+    Merge,
+    Withdraw,
+    Reject,
+    Attach,
+}
+
+impl Action {
+    pub const ALL: &'static [Action] = &[
+        Action::Register,
+        Action::Classify,
+        Action::Dispatch,
+        Action::LogContact,
+        Action::AddNote,
+        Action::Propose,
+        Action::AnswerProposal,
+        Action::Approve,
+        Action::TakeOver,
+        Action::RecordExecution,
+        Action::CreateTask,
+        Action::CompleteTask,
+        Action::FeedBack,
+        Action::FollowUp,
+        Action::Close,
+        Action::Reopen,
+        Action::Merge,
+        Action::Withdraw,
+        Action::Reject,
+        Action::Attach,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Register => "register",
+            Action::Classify => "classify",
+            Action::Dispatch => "dispatch",
+            Action::LogContact => "log_contact",
+            Action::AddNote => "add_note",
+            Action::Propose => "propose",
+            Action::AnswerProposal => "answer_proposal",
+            Action::Approve => "approve",
+            Action::TakeOver => "take_over",
+            Action::RecordExecution => "record_execution",
+            Action::CreateTask => "create_task",
+            Action::CompleteTask => "complete_task",
+            Action::FeedBack => "feed_back",
+            Action::FollowUp => "follow_up",
+            Action::Close => "close",
+            Action::Reopen => "reopen",
+            Action::Merge => "merge",
+            Action::Withdraw => "withdraw",
+            Action::Reject => "reject",
+            Action::Attach => "attach",
+        }
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Register { .. } => Action::Register,
+            Command::Classify { .. } => Action::Classify,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::LogContact { .. } => Action::LogContact,
+            Command::AddNote { .. } => Action::AddNote,
+            Command::Propose { .. } => Action::Propose,
+            Command::AnswerProposal { .. } => Action::AnswerProposal,
+            Command::Approve { .. } => Action::Approve,
+            Command::TakeOver => Action::TakeOver,
+            Command::RecordExecution { .. } => Action::RecordExecution,
+            Command::CreateTask { .. } => Action::CreateTask,
+            Command::CompleteTask { .. } => Action::CompleteTask,
+            Command::FeedBack { .. } => Action::FeedBack,
+            Command::FollowUp { .. } => Action::FollowUp,
+            Command::Close { .. } => Action::Close,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Merge { .. } => Action::Merge,
+            Command::Withdraw { .. } => Action::Withdraw,
+            Command::Reject { .. } => Action::Reject,
+            Command::Attach { .. } => Action::Attach,
+        }
+    }
+}
+
+/// What the approval decided on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "subject", rename_all = "snake_case")]
+pub enum ApprovalSubject {
+    Proposal { round: i32 },
+    CloseException,
+}
+
+/// Something that happened to a complaint. The history is the list of these,
+/// appended and never rewritten (R-GV-2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    Received { channel: Channel },
+    Registered { channel: Channel },
+    Classified { category: String, severity: Severity, signals: Vec<Signal>, reason: Option<String> },
+    Dispatched { department_id: DepartmentId, assignee_id: Option<UserId> },
+    /// The responsible person starts (or resumes) the handling: `in_progress`.
+    HandlingStarted,
+    ContactLogged { method: ContactMethod, summary: String },
+    NoteAdded { text: String, consulted: Option<String>, root_cause: Option<String>, customer_expects: Option<String> },
+    Proposed { round: i32, measures: String, owner: String, due_at: Timestamp, follow_up: String, compensation_fen: i64 },
+    ProposalAnswered { round: i32, accepted: bool, customer_words: String, needs_approval: bool },
+    ApprovalDecided { #[serde(flatten)] subject: ApprovalSubject, approved: bool, comment: Option<String> },
+    TakenOver { by: UserId },
+    ExecutionRecorded { progress: String, completed: bool },
+    TaskCreated { seq: i32, department_id: DepartmentId, owner_id: Option<UserId>, title: String, due_at: Option<Timestamp> },
+    TaskCompleted { seq: i32, result: String },
+    FedBack { method: ContactMethod, content: String },
+    FollowedUp { outcome: FollowUpOutcome, score: Option<u8>, comment: Option<String> },
+    CloseExceptionRequested { reason: String },
+    Closed { exception_reason: Option<String> },
+    Reopened { reason: String },
+    Merged { into_number: String, into_id: ComplaintId },
+    Withdrawn { reason: String },
+    Rejected { reason: String },
+    AttachmentAdded { attachment_id: AttachmentId, attachment_kind: AttachmentKind, filename: String, size: i64 },
+}
+
+impl Event {
+    /// The stable code of the event (its `kind` in JSON and storage).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Received { .. } => "received",
+            Event::Registered { .. } => "registered",
+            Event::Classified { .. } => "classified",
+            Event::Dispatched { .. } => "dispatched",
+            Event::HandlingStarted => "handling_started",
+            Event::ContactLogged { .. } => "contact_logged",
+            Event::NoteAdded { .. } => "note_added",
+            Event::Proposed { .. } => "proposed",
+            Event::ProposalAnswered { .. } => "proposal_answered",
+            Event::ApprovalDecided { .. } => "approval_decided",
+            Event::TakenOver { .. } => "taken_over",
+            Event::ExecutionRecorded { .. } => "execution_recorded",
+            Event::TaskCreated { .. } => "task_created",
+            Event::TaskCompleted { .. } => "task_completed",
+            Event::FedBack { .. } => "fed_back",
+            Event::FollowedUp { .. } => "followed_up",
+            Event::CloseExceptionRequested { .. } => "close_exception_requested",
+            Event::Closed { .. } => "closed",
+            Event::Reopened { .. } => "reopened",
+            Event::Merged { .. } => "merged",
+            Event::Withdrawn { .. } => "withdrawn",
+            Event::Rejected { .. } => "rejected",
+            Event::AttachmentAdded { .. } => "attachment_added",
+        }
+    }
+}
+
+/// Why a command was refused. Each has a stable code that the web layer
+/// translates and maps to an HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The role or department may not do this (403).
+    #[error("not permitted to {0:?}")]
+    NotPermitted(Action),
+    /// Not in this state (409).
+    #[error("cannot {action:?} a complaint that is {state}")]
+    IllegalInState { action: Action, state: State },
+    #[error("classify the complaint before dispatching it")]
+    NotClassified,
+    #[error("the person does not belong to that department")]
+    AssigneeNotInDepartment,
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("the due time is in the past")]
+    DueInPast,
+    #[error("attach the signed agreement first")]
+    AgreementRequired,
+    #[error("record the execution as completed first")]
+    ExecutionNotDone,
+    #[error("the customer has not said they are satisfied")]
+    NotSatisfied,
+    #[error("no proposal {0} is waiting for an answer")]
+    NoSuchProposal(i32),
+    #[error("the task is already done")]
+    TaskDone,
+    #[error("a complaint cannot be merged into itself")]
+    MergeIntoItself,
+    #[error("the target complaint is not open")]
+    MergeTargetClosed,
+    #[error("the general manager already handles this complaint")]
+    AlreadyTakenOver,
+    #[error("a close exception is already waiting for approval")]
+    ExceptionPending,
+}
+
+/// How the web layer should answer a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalClass {
+    Forbidden,
+    Conflict,
+    Invalid,
+}
+
+impl Refusal {
+    /// The stable code (catalog key and problem type).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotPermitted(_) => "not_permitted",
+            Refusal::IllegalInState { .. } => "illegal_transition",
+            Refusal::NotClassified => "not_classified",
+            Refusal::AssigneeNotInDepartment => "assignee_not_in_department",
+            Refusal::ReasonRequired => "reason_required",
+            Refusal::DueInPast => "due_in_past",
+            Refusal::AgreementRequired => "agreement_required",
+            Refusal::ExecutionNotDone => "execution_not_done",
+            Refusal::NotSatisfied => "not_satisfied",
+            Refusal::NoSuchProposal(_) => "no_such_proposal",
+            Refusal::TaskDone => "task_done",
+            Refusal::MergeIntoItself => "merge_into_itself",
+            Refusal::MergeTargetClosed => "merge_target_closed",
+            Refusal::AlreadyTakenOver => "already_taken_over",
+            Refusal::ExceptionPending => "exception_pending",
+        }
+    }
+
+    pub fn class(&self) -> RefusalClass {
+        match self {
+            Refusal::NotPermitted(_) => RefusalClass::Forbidden,
+            Refusal::AssigneeNotInDepartment | Refusal::ReasonRequired | Refusal::DueInPast | Refusal::MergeIntoItself => RefusalClass::Invalid,
+            _ => RefusalClass::Conflict,
+        }
+    }
+}
+
+fn blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+impl Complaint {
+    /// Whether the actor handles this complaint: the general manager, the
+    /// assigned person, or a manager of the department it is dispatched to.
+    pub fn is_handler(&self, actor: &Actor) -> bool {
+        actor.has(Role::Gm)
+            || (self.assignee_id.is_some() && self.assignee_id == Some(actor.user_id))
+            || (actor.has(Role::Manager) && actor.department_id.is_some() && actor.department_id == self.department_id)
+    }
+
+    fn permitted(&self, action: Action, actor: &Actor) -> bool {
+        let cs = actor.has(Role::Agent);
+        let sup = actor.has(Role::Supervisor);
+        let gm = actor.has(Role::Gm);
+        match action {
+            Action::Register => cs,
+            Action::Classify | Action::Dispatch | Action::Reopen | Action::Merge | Action::Withdraw | Action::Reject => cs || sup || gm,
+            Action::LogContact | Action::AnswerProposal | Action::FeedBack => cs || self.is_handler(actor),
+            Action::AddNote | Action::Attach => cs || sup || self.is_handler(actor),
+            Action::Propose | Action::RecordExecution | Action::CreateTask => self.is_handler(actor),
+            // Task owners are checked against the task itself in `decide`.
+            Action::CompleteTask => gm || actor.has(Role::Manager) || cs,
+            Action::Approve | Action::TakeOver => gm,
+            Action::FollowUp => cs || sup,
+            Action::Close => cs || sup || gm,
+        }
+    }
+
+    fn legal_in_state(&self, action: Action) -> bool {
+        use State::*;
+        let s = self.state;
+        match action {
+            Action::Register => s == Received,
+            Action::Classify | Action::LogContact | Action::AddNote | Action::Merge | Action::Withdraw | Action::CompleteTask => !s.is_terminal(),
+            Action::Dispatch => matches!(s, Registered | Reopened | Dispatched | InProgress),
+            Action::Propose => matches!(s, Dispatched | InProgress | Reopened) && self.department_id.is_some(),
+            Action::AnswerProposal => s == Proposed,
+            Action::Approve => s == AwaitingApproval || (self.close_exception_pending && !s.is_terminal()),
+            Action::TakeOver => matches!(s, Registered | Dispatched | InProgress | Proposed | AwaitingApproval | Executing | Reopened),
+            Action::RecordExecution => s == Executing,
+            Action::CreateTask => matches!(s, Dispatched | InProgress | Proposed | AwaitingApproval | Executing | Reopened),
+            Action::FeedBack => s == Executing,
+            Action::FollowUp => matches!(s, FedBack | FollowUp),
+            Action::Close => !s.is_terminal(),
+            Action::Reopen => matches!(s, FedBack | FollowUp | Closed),
+            Action::Reject => matches!(s, Received | Registered | Dispatched | InProgress),
+            Action::Attach => !matches!(s, Merged | Rejected),
+        }
+    }
+
+    /// Checks role, department and state for an action, without its payload.
+    ///
+    /// # Errors
+    /// [`Refusal::NotPermitted`] or [`Refusal::IllegalInState`].
+    pub fn check(&self, action: Action, actor: &Actor) -> Result<(), Refusal> {
+        if !self.permitted(action, actor) {
+            return Err(Refusal::NotPermitted(action));
+        }
+        if !self.legal_in_state(action) {
+            return Err(Refusal::IllegalInState { action, state: self.state });
+        }
+        Ok(())
+    }
+
+    /// The actions this person may take now: exactly the buttons to show.
+    pub fn available_actions(&self, actor: &Actor) -> Vec<Action> {
+        Action::ALL.iter().copied().filter(|a| self.check(*a, actor).is_ok()).filter(|a| self.ready_for(*a)).collect()
+    }
+
+    /// Payload-independent preconditions beyond the state, used to hide
+    /// buttons that would only be refused.
+    fn ready_for(&self, action: Action) -> bool {
+        match action {
+            Action::Dispatch => self.category.is_some(),
+            Action::FeedBack => self.execution_done,
+            Action::TakeOver => !self.taken_over,
+            Action::CompleteTask => self.tasks > 0,
+            _ => true,
+        }
+    }
+
+    /// Decides a command: the events to record, or why not.
+    ///
+    /// # Errors
+    /// A [`Refusal`] when the actor may not, the state does not allow it, or
+    /// the payload breaks a rule.
+    pub fn decide(&self, command: Command, actor: &Actor, now: Timestamp, policy: &Policy) -> Result<Vec<Event>, Refusal> {
+        let action = command.action();
+        self.check(action, actor)?;
+        let event = match command {
+            Command::Register { channel } => Event::Registered { channel },
+            Command::Classify { category, severity, signals, reason } => {
+                let downgrade = self.severity == Severity::Major && severity == Severity::General;
+                if downgrade && reason.as_deref().is_none_or(blank) {
+                    return Err(Refusal::ReasonRequired);
+                }
+                Event::Classified { category, severity, signals, reason }
+            }
+            Command::Dispatch { department_id, assignee } => {
+                if self.category.is_none() {
+                    return Err(Refusal::NotClassified);
+                }
+                if let Some((_, dept)) = assignee
+                    && dept != Some(department_id)
+                {
+                    return Err(Refusal::AssigneeNotInDepartment);
+                }
+                Event::Dispatched { department_id, assignee_id: assignee.map(|(u, _)| u) }
+            }
+            Command::LogContact { method, summary } => Event::ContactLogged { method, summary },
+            Command::AddNote { text, consulted, root_cause, customer_expects } => Event::NoteAdded { text, consulted, root_cause, customer_expects },
+            Command::Propose { measures, owner, due_at, follow_up, compensation_fen } => {
+                if due_at <= now {
+                    return Err(Refusal::DueInPast);
+                }
+                Event::Proposed { round: self.proposals + 1, measures, owner, due_at, follow_up, compensation_fen }
+            }
+            Command::AnswerProposal { round, accepted, customer_words } => {
+                let current = self.current_proposal.filter(|p| p.round == round).ok_or(Refusal::NoSuchProposal(round))?;
+                let needs_approval = self.severity == Severity::Major || current.compensation_fen > policy.approval_limit_fen;
+                Event::ProposalAnswered { round, accepted, customer_words, needs_approval }
+            }
+            Command::Approve { approved, comment } => {
+                let subject = if self.state == State::AwaitingApproval {
+                    ApprovalSubject::Proposal { round: self.current_proposal.map_or(self.proposals, |p| p.round) }
+                } else {
+                    ApprovalSubject::CloseException
+                };
+                if !approved && comment.as_deref().is_none_or(blank) {
+                    return Err(Refusal::ReasonRequired);
+                }
+                Event::ApprovalDecided { subject, approved, comment }
+            }
+            Command::TakeOver => {
+                if self.taken_over {
+                    return Err(Refusal::AlreadyTakenOver);
+                }
+                Event::TakenOver { by: actor.user_id }
+            }
+            Command::RecordExecution { progress, completed } => {
+                let compensation = self.current_proposal.is_some_and(|p| p.compensation_fen > 0);
+                if completed && (self.severity == Severity::Major || compensation) && !self.agreement_attached {
+                    return Err(Refusal::AgreementRequired);
+                }
+                Event::ExecutionRecorded { progress, completed }
+            }
+            Command::CreateTask { department_id, owner, title, due_at } => {
+                if let Some((_, dept)) = owner
+                    && dept != Some(department_id)
+                {
+                    return Err(Refusal::AssigneeNotInDepartment);
+                }
+                if due_at.is_some_and(|d| d <= now) {
+                    return Err(Refusal::DueInPast);
+                }
+                Event::TaskCreated { seq: self.tasks + 1, department_id, owner_id: owner.map(|(u, _)| u), title, due_at }
+            }
+            Command::CompleteTask { task, result } => {
+                let owns = task.owner_id == Some(actor.user_id)
+                    || actor.has(Role::Gm)
+                    || (actor.has(Role::Manager) && actor.department_id == Some(task.department_id))
+                    || self.is_handler(actor);
+                if !owns {
+                    return Err(Refusal::NotPermitted(action));
+                }
+                if task.done {
+                    return Err(Refusal::TaskDone);
+                }
+                Event::TaskCompleted { seq: task.seq, result }
+            }
+            Command::FeedBack { method, content } => {
+                if !self.execution_done {
+                    return Err(Refusal::ExecutionNotDone);
+                }
+                Event::FedBack { method, content }
+            }
+            Command::FollowUp { outcome, score, comment } => Event::FollowedUp { outcome, score, comment },
+            Command::Close { exception_reason: None } => {
+                if self.state != State::FollowUp || !self.satisfied {
+                    return Err(Refusal::NotSatisfied);
+                }
+                Event::Closed { exception_reason: None }
+            }
+            Command::Close { exception_reason: Some(reason) } => {
+                if blank(&reason) {
+                    return Err(Refusal::ReasonRequired);
+                }
+                if actor.has(Role::Gm) {
+                    Event::Closed { exception_reason: Some(reason) }
+                } else if self.close_exception_pending {
+                    return Err(Refusal::ExceptionPending);
+                } else {
+                    Event::CloseExceptionRequested { reason }
+                }
+            }
+            Command::Reopen { reason } | Command::Withdraw { reason } | Command::Reject { reason } if blank(&reason) => {
+                return Err(Refusal::ReasonRequired);
+            }
+            Command::Reopen { reason } => Event::Reopened { reason },
+            Command::Withdraw { reason } => Event::Withdrawn { reason },
+            Command::Reject { reason } => Event::Rejected { reason },
+            Command::Merge { into_number, into_id, into_open } => {
+                if into_id == self.id {
+                    return Err(Refusal::MergeIntoItself);
+                }
+                if !into_open {
+                    return Err(Refusal::MergeTargetClosed);
+                }
+                Event::Merged { into_number, into_id }
+            }
+            Command::Attach { attachment_id, kind, filename, size } => Event::AttachmentAdded { attachment_id, attachment_kind: kind, filename, size },
+        };
+        // The handler's first contact or note starts the handling (R-HD-3).
+        let starts = matches!(event, Event::ContactLogged { .. } | Event::NoteAdded { .. })
+            && matches!(self.state, State::Dispatched | State::Reopened)
+            && self.department_id.is_some()
+            && self.is_handler(actor);
+        Ok(if starts { vec![Event::HandlingStarted, event] } else { vec![event] })
+    }
+
+    /// Folds one event into the projection (and bumps nothing: the version is
+    /// storage's). Events are facts: applying never fails.
+    pub fn apply(&mut self, event: &Event) {
+        use State::*;
+        match event {
+            Event::Received { .. } => self.state = Received,
+            Event::Registered { .. } => self.state = Registered,
+            Event::Classified { category, severity, .. } => {
+                self.category = Some(category.clone());
+                self.severity = *severity;
+            }
+            Event::Dispatched { department_id, assignee_id } => {
+                self.department_id = Some(*department_id);
+                self.assignee_id = *assignee_id;
+                self.taken_over = false;
+                self.state = Dispatched;
+            }
+            Event::HandlingStarted => self.state = InProgress,
+            Event::ContactLogged { .. } | Event::NoteAdded { .. } => {}
+            Event::Proposed { round, compensation_fen, .. } => {
+                self.proposals = *round;
+                self.current_proposal = Some(CurrentProposal { round: *round, compensation_fen: *compensation_fen });
+                self.state = Proposed;
+            }
+            Event::ProposalAnswered { accepted, needs_approval, .. } => {
+                self.state = match (accepted, needs_approval) {
+                    (false, _) => InProgress,
+                    (true, true) => AwaitingApproval,
+                    (true, false) => Executing,
+                };
+                if !accepted {
+                    self.current_proposal = None;
+                }
+            }
+            Event::ApprovalDecided { subject: ApprovalSubject::Proposal { .. }, approved, .. } => {
+                self.state = if *approved { Executing } else { InProgress };
+                if !approved {
+                    self.current_proposal = None;
+                }
+            }
+            Event::ApprovalDecided { subject: ApprovalSubject::CloseException, approved, .. } => {
+                self.close_exception_pending = false;
+                if *approved {
+                    self.state = Closed;
+                }
+            }
+            Event::TakenOver { by } => {
+                self.assignee_id = Some(*by);
+                self.taken_over = true;
+            }
+            Event::ExecutionRecorded { completed, .. } => self.execution_done |= completed,
+            Event::TaskCreated { seq, .. } => self.tasks = *seq,
+            Event::TaskCompleted { .. } => {}
+            Event::FedBack { .. } => {
+                self.state = FedBack;
+                self.satisfied = false;
+            }
+            Event::FollowedUp { outcome, .. } => match outcome {
+                FollowUpOutcome::Satisfied => {
+                    self.satisfied = true;
+                    self.state = FollowUp;
+                }
+                FollowUpOutcome::Unreachable => self.state = FollowUp,
+                FollowUpOutcome::NotSatisfied => self.reopen(),
+            },
+            Event::CloseExceptionRequested { .. } => self.close_exception_pending = true,
+            Event::Closed { .. } => {
+                self.close_exception_pending = false;
+                self.state = Closed;
+            }
+            Event::Reopened { .. } => self.reopen(),
+            Event::Merged { .. } => self.state = Merged,
+            Event::Withdrawn { .. } => self.state = Withdrawn,
+            Event::Rejected { .. } => self.state = Rejected,
+            Event::AttachmentAdded { attachment_kind, .. } => {
+                if *attachment_kind == AttachmentKind::Agreement {
+                    self.agreement_attached = true;
+                }
+            }
+        }
+    }
+
+    fn reopen(&mut self) {
+        self.state = State::Reopened;
+        self.satisfied = false;
+        self.execution_done = false;
+        self.current_proposal = None;
+        self.close_exception_pending = false;
+    }
+}
+
+#[cfg(test)]
+mod tests;
