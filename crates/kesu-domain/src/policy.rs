@@ -13,6 +13,6 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { approval_limit_fen: 500_00 }
+        Policy { approval_limit_fen: 50_000 }
     }
 }
