@@ -542,12 +542,17 @@ async fn insert_event(tx: &mut Tx, id: ComplaintId, seq: i64, event: &Event, fro
     Ok(())
 }
 
-/// Loads a complaint by number inside a write transaction.
+/// Loads a complaint by number inside a write transaction. On PostgreSQL the
+/// row stays locked until the transaction ends, so that two writers of one
+/// complaint queue and the second reads what the first committed (SQLite's
+/// `BEGIN IMMEDIATE` does the same); without the lock they raced for the next
+/// event number and the loser failed with a duplicate key.
 ///
 /// # Errors
 /// The driver's error.
 pub async fn load(tx: &mut Tx, number: &str) -> Result<Option<ComplaintRow>> {
-    let sql = format!("{COMPLAINT_SELECT} WHERE c.number = $1");
+    let lock = if matches!(tx, Tx::Pg(_)) { " FOR UPDATE OF c" } else { "" };
+    let sql = format!("{COMPLAINT_SELECT} WHERE c.number = $1{lock}");
     Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(c).await)?)
 }
 

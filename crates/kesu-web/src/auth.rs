@@ -156,3 +156,15 @@ mod tests {
         assert!(!verify_password("x", "not a hash"));
     }
 }
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Failure> {
+        match <Staff as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(s) => Ok(Some(s)),
+            Err(Failure::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -199,7 +199,7 @@ fn page(f: &Failure, lang: Lang, path: &str) -> Response {
         return Redirect::to(&format!("/login?next={next}")).into_response();
     }
     let (title, detail) = f.describe(lang);
-    let html = crate::pages::error_page(lang, &title, &detail);
+    let html = crate::pages::error_page(lang, &title, &detail, path);
     (f.status(), Html(html)).into_response()
 }
 

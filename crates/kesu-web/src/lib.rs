@@ -78,7 +78,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .nest("/api/v1", api::router())
         .route("/api/openapi.json", axum::routing::get(api::openapi::openapi_json))
+        .fallback(|| async { error::Failure::NotFound })
+        .layer(axum::middleware::from_fn(error::render_failures))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(error::render_failures))
         .with_state(state)
 }
 

@@ -1,0 +1,185 @@
+//! Subcommands (SPEC "Interfaces"): serve, migrate, user add, token create.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use kesu_domain::{DepartmentId, Role};
+use kesu_storage::Db;
+use kesu_storage::org::NewUser;
+use kesu_web::{AppState, SystemClock, WebConfig};
+
+#[derive(Parser)]
+#[command(name = "kesu", version, about = "kesu 客诉 — customer-complaint desk")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct Global {
+    /// Where kesu keeps its SQLite database.
+    #[arg(long, global = true, env = "KESU_DATA_DIR", default_value = "./kesu-data")]
+    pub data_dir: PathBuf,
+    /// Database URL (`postgres://…`); default: the SQLite file in the data directory.
+    #[arg(long, global = true, env = "KESU_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web desk and the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "KESU_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints a generated password unless --password-stdin.
+    Add {
+        username: String,
+        /// agent, manager, gm, supervisor or admin (repeat or comma-separate).
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Department code.
+        #[arg(long)]
+        department: Option<String>,
+        /// Display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; prints only the token.
+    Create {
+        #[arg(long)]
+        user: String,
+    },
+}
+
+async fn open(global: &Global) -> anyhow::Result<Db> {
+    let url = match &global.database {
+        Some(u) => u.clone(),
+        None => {
+            std::fs::create_dir_all(&global.data_dir).with_context(|| format!("cannot create data directory {}", global.data_dir.display()))?;
+            kesu_storage::sqlite_url(&global.data_dir)
+        }
+    };
+    let db = Db::connect(&url).await.with_context(|| format!("cannot open database {}", redact(&url)))?;
+    db.migrate().await.context("database migration failed")?;
+    db.bootstrap(jiff::Timestamp::now()).await.context("database set-up failed")?;
+    Ok(db)
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn random_password() -> anyhow::Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers: {e}"))?;
+    Ok(bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Migrate => {
+            let db = open(&cli.global).await?;
+            println!("database is up to date ({})", db.backend());
+            Ok(())
+        }
+        Command::Serve { listen } => serve(&cli.global, &listen).await,
+        Command::User { command: UserCommand::Add { username, roles, department, name, password_stdin } } => {
+            let db = open(&cli.global).await?;
+            let roles = roles.iter().map(|r| r.trim().parse::<Role>().map_err(|_| anyhow::anyhow!("unknown role {r:?} (use agent, manager, gm, supervisor or admin)"))).collect::<anyhow::Result<Vec<_>>>()?;
+            let department = match department {
+                Some(code) => Some(DepartmentId(db.department_by_code(&code).await?.with_context(|| format!("no department with code {code:?}"))?.id)),
+                None => None,
+            };
+            if roles.contains(&Role::Manager) && department.is_none() {
+                bail!("a manager needs --department");
+            }
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+                (s.trim_end_matches(['\n', '\r']).to_owned(), false)
+            } else {
+                (random_password()?, true)
+            };
+            if password.chars().count() < 8 {
+                bail!("the password must have at least 8 characters");
+            }
+            let hash = kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let username = username.trim().to_ascii_lowercase();
+            let display = name.unwrap_or_else(|| username.clone());
+            let new = NewUser { username: &username, display_name: &display, password_hash: Some(&hash), roles: &roles, department_id: department };
+            match db.create_user(&new, jiff::Timestamp::now()).await {
+                Ok(_) => {}
+                Err(kesu_storage::StorageError::Duplicate(_)) => bail!("user {username:?} already exists"),
+                Err(e) => return Err(e.into()),
+            }
+            if generated {
+                println!("created user {username}; password: {password}");
+            } else {
+                println!("created user {username}");
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { user } } => {
+            let db = open(&cli.global).await?;
+            let u = db.user_by_username(&user.trim().to_ascii_lowercase()).await?.filter(|u| u.active).with_context(|| format!("no active user {user:?}"))?;
+            let token = db.create_api_token(kesu_domain::UserId(u.id), jiff::Timestamp::now()).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
+    let db = open(global).await?;
+    if db.user_count().await? == 0 {
+        let password = random_password()?;
+        let hash = kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let new = NewUser { username: "admin", display_name: "管理员", password_hash: Some(&hash), roles: &[Role::Admin], department_id: None };
+        db.create_user(&new, jiff::Timestamp::now()).await?;
+        println!("first start: created the admin account");
+        println!("  username: admin");
+        println!("  password: {password}   (shown once; keep it safe)");
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("kesu is running at http://{addr}/  (database: {})", db.backend());
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
+    kesu_web::serve(listener, state).await.context("server failed")?;
+    db.close().await;
+    Ok(())
+}
