@@ -129,7 +129,10 @@ impl FromRequestParts<AppState> for Staff {
             return Err(Failure::Csrf);
         }
         let staff = Staff { actor: session.user.actor(), user: session.user, via: Via::Session { token, csrf: session.csrf_token }, lang };
-        if unsafe_method && parts.uri.path().starts_with("/api/") {
+        // Inside the nested `/api/v1` router `parts.uri` has lost its prefix;
+        // the original URI tells whether this is an API call.
+        let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or_else(|| parts.uri.path(), |o| o.0.path());
+        if unsafe_method && path.starts_with("/api/") {
             let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
             staff.check_csrf(header)?;
         }

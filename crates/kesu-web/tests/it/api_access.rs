@@ -157,3 +157,32 @@ both_backends!(async fn duplicates_are_409(backend: Backend) {
     assert_eq!((sales.len(), sales[0]["name"].as_str()), (1, Some("销售部")));
     app.stop().await;
 });
+
+both_backends!(async fn a_session_cookie_needs_the_csrf_token_to_write(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let n = app.complaint_in_state("registered", json!({})).await;
+    let (agent, csrf) = app.session_client("agent1").await;
+    // Reading needs only the session.
+    let (status, c, _) = agent.get(&format!("/api/v1/complaints/{n}")).await;
+    assert_eq!((status, c["number"].as_str()), (StatusCode::OK, Some(n.as_str())));
+    let path = format!("/api/v1/complaints/{n}/notes");
+    let note = json!({"text": "客户情绪激动"});
+    // Writing without the CSRF token, with a wrong one, or from another site is refused.
+    assert_problem(&agent.post(&path, &note).await, StatusCode::FORBIDDEN, "csrf");
+    assert_problem(&agent.post_with_headers(&path, &note, &[("x-csrf-token", "forged")]).await, StatusCode::FORBIDDEN, "csrf");
+    let cross = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf), ("origin", "https://evil.example")]).await;
+    assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
+    let cross = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf), ("sec-fetch-site", "cross-site")]).await;
+    assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
+    assert_eq!(app.history(&n).await.len(), 1);
+    let (status, body, _) = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.history(&n).await.len(), 2);
+    // An expired or unknown session is no session.
+    let (stale, _) = app.session_client("agent1").await;
+    app.clock.advance(jiff::SignedDuration::from_hours(13));
+    assert_problem(&stale.get("/api/v1/complaints").await, StatusCode::UNAUTHORIZED, "unauthenticated");
+    let forged = app.anonymous().get_with_headers("/api/v1/complaints", &[("cookie", "kesu_session=0123456789abcdef")]).await;
+    assert_problem(&forged, StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.stop().await;
+});

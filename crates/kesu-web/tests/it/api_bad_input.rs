@@ -246,6 +246,23 @@ both_backends!(async fn concurrent_actions_on_one_version_let_exactly_one_throug
     app.stop().await;
 });
 
+both_backends!(async fn concurrent_actions_without_a_version_are_all_kept(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let n = app.complaint_in_state("registered", json!({})).await;
+    let path = format!("{CREATE}/{n}/notes");
+    let (agent, sup) = (app.client("agent1"), app.client("sup1"));
+    let (first, second) = (json!({"text": "客户来电催促"}), json!({"text": "督导提醒按时回复"}));
+    let (a, b) = tokio::join!(agent.post(&path, &first), sup.post(&path, &second));
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} / {}", a.1, b.1);
+    let history = app.history(&n).await;
+    assert_eq!(history.len(), 3);
+    let seqs: Vec<i64> = history.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+    let row = app.db.complaint(&n).await.expect("read").expect("stored");
+    assert_eq!(row.version, 2);
+    app.stop().await;
+});
+
 both_backends!(async fn bad_attachments_are_refused(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let n = app.complaint_in_state("registered", json!({})).await;

@@ -186,17 +186,36 @@ impl TestApp {
     /// For a name not in [`USERS`].
     pub fn client(&self, username: &str) -> ApiClient {
         let token = self.tokens.get(username).unwrap_or_else(|| panic!("no token for {username}")).clone();
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token) }
+        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token), headers: Vec::new() }
+    }
+
+    /// Opens a web session for `username` straight in the database (as a
+    /// login would); returns the cookie value and the session's CSRF token.
+    /// For browser tests: set it as the `kesu_session` cookie.
+    ///
+    /// # Panics
+    /// For a name not in [`USERS`] or when the database fails.
+    pub async fn session(&self, username: &str) -> (String, String) {
+        let id = *self.user_ids.get(username).unwrap_or_else(|| panic!("no user {username}"));
+        self.db.create_session(id, self.now(), SignedDuration::from_hours(12)).await.expect("create session")
+    }
+
+    /// An API client authenticated by a session cookie instead of a token,
+    /// and the session's CSRF token (to send as `X-CSRF-Token` on writes).
+    pub async fn session_client(&self, username: &str) -> (ApiClient, String) {
+        let (cookie, csrf) = self.session(username).await;
+        let headers = vec![("cookie".to_owned(), format!("{}={cookie}", kesu_web::auth::SESSION_COOKIE))];
+        (ApiClient { base: self.url.clone(), http: self.http.clone(), token: None, headers }, csrf)
     }
 
     /// An API client that sends no credentials.
     pub fn anonymous(&self) -> ApiClient {
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: None }
+        ApiClient { base: self.url.clone(), http: self.http.clone(), token: None, headers: Vec::new() }
     }
 
     /// An API client that sends this exact bearer token.
     pub fn with_token(&self, token: &str) -> ApiClient {
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token.to_owned()) }
+        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token.to_owned()), headers: Vec::new() }
     }
 
     /// The time now on the app's clock.
@@ -319,6 +338,8 @@ pub struct ApiClient {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    /// Sent with every request (e.g. a session cookie).
+    headers: Vec<(String, String)>,
 }
 
 impl ApiClient {
@@ -326,16 +347,24 @@ impl ApiClient {
         format!("{}{path}", self.base)
     }
 
+    /// Adds this client's credentials and headers to a request.
+    pub fn authorize(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        for (k, v) in &self.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        req
+    }
+
     /// Sends a request with this client's credentials and reads the answer.
     ///
     /// # Panics
     /// When the request cannot be sent or the answer read.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
-        let req = match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        };
-        let res = req.send().await.expect("send request");
+        let res = self.authorize(req).send().await.expect("send request");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.bytes().await.expect("read body");
@@ -358,11 +387,7 @@ impl ApiClient {
     /// # Panics
     /// When the request fails.
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, Vec<u8>, HeaderMap) {
-        let mut req = self.http.get(self.url(path));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let res = req.send().await.expect("send request");
+        let res = self.authorize(self.http.get(self.url(path))).send().await.expect("send request");
         let status = res.status();
         let headers = res.headers().clone();
         (status, res.bytes().await.expect("read body").to_vec(), headers)
