@@ -173,13 +173,28 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
         db.create_user(&new, jiff::Timestamp::now()).await?;
         println!("first start: created the admin account");
         println!("  username: admin");
-        println!("  password: {password}   (shown once; keep it safe)");
+        println!("  password: {password}   (shown once: log in and change it under the account page)");
     }
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("kesu is running at http://{addr}/  (database: {})", db.backend());
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
+    let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     kesu_web::serve(listener, state).await.context("server failed")?;
+    sweeper.abort();
     db.close().await;
     Ok(())
+}
+
+/// Removes expired sessions once an hour (any node may do it; it is idempotent).
+async fn sweep_sessions(db: Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match db.delete_expired_sessions(jiff::Timestamp::now()).await {
+            Ok(n) if n > 0 => tracing::info!(sessions.removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+    }
 }

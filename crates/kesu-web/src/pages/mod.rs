@@ -3,6 +3,7 @@
 //! catalogs through [`Ctx::t`]. Forms post back here and go through the same
 //! [`crate::actions`] as the API.
 
+pub mod account;
 pub mod admin;
 pub mod detail;
 pub mod forms;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/kesu.css", get(css))
         .route("/lang/{code}", get(switch_lang))
         .merge(login::router())
+        .merge(account::router())
         .merge(queue::router())
         .merge(register::router())
         .merge(detail::router())
