@@ -30,10 +30,15 @@ impl Actor {
 
     /// What this person may see.
     pub fn visibility(&self) -> Visibility {
-        if self.roles.iter().any(|r| matches!(r, Role::Agent | Role::Gm | Role::Supervisor | Role::Admin)) {
+        if self
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Agent | Role::Gm | Role::Supervisor | Role::Admin))
+        {
             Visibility::All
         } else if self.has(Role::Manager) {
-            self.department_id.map_or(Visibility::Nothing, Visibility::Department)
+            self.department_id
+                .map_or(Visibility::Nothing, Visibility::Department)
         } else {
             Visibility::Nothing
         }

@@ -83,7 +83,10 @@ code_enum!(
 impl State {
     /// A terminal state takes no more lifecycle actions (only reopen from closed).
     pub const fn is_terminal(self) -> bool {
-        matches!(self, State::Closed | State::Merged | State::Withdrawn | State::Rejected)
+        matches!(
+            self,
+            State::Closed | State::Merged | State::Withdrawn | State::Rejected
+        )
     }
 }
 
@@ -190,7 +193,15 @@ mod tests {
 
     #[test]
     fn serde_uses_the_same_codes_as_storage() {
-        assert_eq!(serde_json::to_string(&State::AwaitingApproval).ok().as_deref(), Some("\"awaiting_approval\""));
-        assert_eq!(serde_json::to_string(&Channel::WalkIn).ok().as_deref(), Some("\"walk_in\""));
+        assert_eq!(
+            serde_json::to_string(&State::AwaitingApproval)
+                .ok()
+                .as_deref(),
+            Some("\"awaiting_approval\"")
+        );
+        assert_eq!(
+            serde_json::to_string(&Channel::WalkIn).ok().as_deref(),
+            Some("\"walk_in\"")
+        );
     }
 }

@@ -16,7 +16,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Actor;
-use crate::codes::{AttachmentKind, Channel, ContactMethod, FollowUpOutcome, Role, Severity, Signal, State};
+use crate::codes::{
+    AttachmentKind, Channel, ContactMethod, FollowUpOutcome, Role, Severity, Signal, State,
+};
 use crate::ids::{AttachmentId, ComplaintId, DepartmentId, UserId};
 use crate::policy::Policy;
 
@@ -102,29 +104,95 @@ pub struct TaskFacts {
 pub enum Command {
     /// Customer service completes the registration of a received complaint
     /// (the channel it came in by is kept).
-    Register { channel: Channel },
-    Classify { category: String, severity: Severity, signals: Vec<Signal>, reason: Option<String> },
+    Register {
+        channel: Channel,
+    },
+    Classify {
+        category: String,
+        severity: Severity,
+        signals: Vec<Signal>,
+        reason: Option<String>,
+    },
     /// `assignee` with the department the person belongs to.
-    Dispatch { department_id: DepartmentId, assignee: Option<(UserId, Option<DepartmentId>)> },
-    LogContact { method: ContactMethod, summary: String },
-    AddNote { text: String, consulted: Option<String>, root_cause: Option<String>, customer_expects: Option<String> },
-    Propose { measures: String, owner: String, due_at: Timestamp, follow_up: String, compensation_fen: i64 },
-    AnswerProposal { round: i32, accepted: bool, customer_words: String },
-    Approve { approved: bool, comment: Option<String> },
+    Dispatch {
+        department_id: DepartmentId,
+        assignee: Option<(UserId, Option<DepartmentId>)>,
+    },
+    LogContact {
+        method: ContactMethod,
+        summary: String,
+    },
+    AddNote {
+        text: String,
+        consulted: Option<String>,
+        root_cause: Option<String>,
+        customer_expects: Option<String>,
+    },
+    Propose {
+        measures: String,
+        owner: String,
+        due_at: Timestamp,
+        follow_up: String,
+        compensation_fen: i64,
+    },
+    AnswerProposal {
+        round: i32,
+        accepted: bool,
+        customer_words: String,
+    },
+    Approve {
+        approved: bool,
+        comment: Option<String>,
+    },
     TakeOver,
-    RecordExecution { progress: String, completed: bool },
-    CreateTask { department_id: DepartmentId, owner: Option<(UserId, Option<DepartmentId>)>, title: String, due_at: Option<Timestamp> },
-    CompleteTask { task: TaskFacts, result: String },
-    FeedBack { method: ContactMethod, content: String },
-    FollowUp { outcome: FollowUpOutcome, score: Option<u8>, comment: Option<String> },
+    RecordExecution {
+        progress: String,
+        completed: bool,
+    },
+    CreateTask {
+        department_id: DepartmentId,
+        owner: Option<(UserId, Option<DepartmentId>)>,
+        title: String,
+        due_at: Option<Timestamp>,
+    },
+    CompleteTask {
+        task: TaskFacts,
+        result: String,
+    },
+    FeedBack {
+        method: ContactMethod,
+        content: String,
+    },
+    FollowUp {
+        outcome: FollowUpOutcome,
+        score: Option<u8>,
+        comment: Option<String>,
+    },
     /// Close; with a reason, as an exception that the general manager approves.
-    Close { exception_reason: Option<String> },
-    Reopen { reason: String },
+    Close {
+        exception_reason: Option<String>,
+    },
+    Reopen {
+        reason: String,
+    },
     /// Merge into another open complaint, given by its number and whether it is open.
-    Merge { into_number: String, into_id: ComplaintId, into_open: bool },
-    Withdraw { reason: String },
-    Reject { reason: String },
-    Attach { attachment_id: AttachmentId, kind: AttachmentKind, filename: String, size: i64 },
+    Merge {
+        into_number: String,
+        into_id: ComplaintId,
+        into_open: bool,
+    },
+    Withdraw {
+        reason: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Attach {
+        attachment_id: AttachmentId,
+        kind: AttachmentKind,
+        filename: String,
+        size: i64,
+    },
 }
 
 /// A command without its payload: what the UI offers as buttons.
@@ -243,30 +311,106 @@ pub enum ApprovalSubject {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    Received { channel: Channel },
-    Registered { channel: Channel },
-    Classified { category: String, severity: Severity, signals: Vec<Signal>, reason: Option<String> },
-    Dispatched { department_id: DepartmentId, assignee_id: Option<UserId> },
+    Received {
+        channel: Channel,
+    },
+    Registered {
+        channel: Channel,
+    },
+    Classified {
+        category: String,
+        severity: Severity,
+        signals: Vec<Signal>,
+        reason: Option<String>,
+    },
+    Dispatched {
+        department_id: DepartmentId,
+        assignee_id: Option<UserId>,
+    },
     /// The responsible person starts (or resumes) the handling: `in_progress`.
     HandlingStarted,
-    ContactLogged { method: ContactMethod, summary: String },
-    NoteAdded { text: String, consulted: Option<String>, root_cause: Option<String>, customer_expects: Option<String> },
-    Proposed { round: i32, measures: String, owner: String, due_at: Timestamp, follow_up: String, compensation_fen: i64 },
-    ProposalAnswered { round: i32, accepted: bool, customer_words: String, needs_approval: bool },
-    ApprovalDecided { #[serde(flatten)] subject: ApprovalSubject, approved: bool, comment: Option<String> },
-    TakenOver { by: UserId },
-    ExecutionRecorded { progress: String, completed: bool },
-    TaskCreated { seq: i32, department_id: DepartmentId, owner_id: Option<UserId>, title: String, due_at: Option<Timestamp> },
-    TaskCompleted { seq: i32, result: String },
-    FedBack { method: ContactMethod, content: String },
-    FollowedUp { outcome: FollowUpOutcome, score: Option<u8>, comment: Option<String> },
-    CloseExceptionRequested { reason: String },
-    Closed { exception_reason: Option<String> },
-    Reopened { reason: String },
-    Merged { into_number: String, into_id: ComplaintId },
-    Withdrawn { reason: String },
-    Rejected { reason: String },
-    AttachmentAdded { attachment_id: AttachmentId, attachment_kind: AttachmentKind, filename: String, size: i64 },
+    ContactLogged {
+        method: ContactMethod,
+        summary: String,
+    },
+    NoteAdded {
+        text: String,
+        consulted: Option<String>,
+        root_cause: Option<String>,
+        customer_expects: Option<String>,
+    },
+    Proposed {
+        round: i32,
+        measures: String,
+        owner: String,
+        due_at: Timestamp,
+        follow_up: String,
+        compensation_fen: i64,
+    },
+    ProposalAnswered {
+        round: i32,
+        accepted: bool,
+        customer_words: String,
+        needs_approval: bool,
+    },
+    ApprovalDecided {
+        #[serde(flatten)]
+        subject: ApprovalSubject,
+        approved: bool,
+        comment: Option<String>,
+    },
+    TakenOver {
+        by: UserId,
+    },
+    ExecutionRecorded {
+        progress: String,
+        completed: bool,
+    },
+    TaskCreated {
+        seq: i32,
+        department_id: DepartmentId,
+        owner_id: Option<UserId>,
+        title: String,
+        due_at: Option<Timestamp>,
+    },
+    TaskCompleted {
+        seq: i32,
+        result: String,
+    },
+    FedBack {
+        method: ContactMethod,
+        content: String,
+    },
+    FollowedUp {
+        outcome: FollowUpOutcome,
+        score: Option<u8>,
+        comment: Option<String>,
+    },
+    CloseExceptionRequested {
+        reason: String,
+    },
+    Closed {
+        exception_reason: Option<String>,
+    },
+    Reopened {
+        reason: String,
+    },
+    Merged {
+        into_number: String,
+        into_id: ComplaintId,
+    },
+    Withdrawn {
+        reason: String,
+    },
+    Rejected {
+        reason: String,
+    },
+    AttachmentAdded {
+        attachment_id: AttachmentId,
+        attachment_kind: AttachmentKind,
+        filename: String,
+        size: i64,
+    },
 }
 
 impl Event {
@@ -371,7 +515,10 @@ impl Refusal {
     pub fn class(&self) -> RefusalClass {
         match self {
             Refusal::NotPermitted(_) => RefusalClass::Forbidden,
-            Refusal::AssigneeNotInDepartment | Refusal::ReasonRequired | Refusal::DueInPast | Refusal::MergeIntoItself => RefusalClass::Invalid,
+            Refusal::AssigneeNotInDepartment
+            | Refusal::ReasonRequired
+            | Refusal::DueInPast
+            | Refusal::MergeIntoItself => RefusalClass::Invalid,
             _ => RefusalClass::Conflict,
         }
     }
@@ -387,7 +534,9 @@ impl Complaint {
     pub fn is_handler(&self, actor: &Actor) -> bool {
         actor.has(Role::Gm)
             || (self.assignee_id.is_some() && self.assignee_id == Some(actor.user_id))
-            || (actor.has(Role::Manager) && actor.department_id.is_some() && actor.department_id == self.department_id)
+            || (actor.has(Role::Manager)
+                && actor.department_id.is_some()
+                && actor.department_id == self.department_id)
     }
 
     fn permitted(&self, action: Action, actor: &Actor) -> bool {
@@ -396,10 +545,19 @@ impl Complaint {
         let gm = actor.has(Role::Gm);
         match action {
             Action::Register => cs,
-            Action::Classify | Action::Dispatch | Action::Reopen | Action::Merge | Action::Withdraw | Action::Reject => cs || sup || gm,
-            Action::LogContact | Action::AnswerProposal | Action::FeedBack => cs || self.is_handler(actor),
+            Action::Classify
+            | Action::Dispatch
+            | Action::Reopen
+            | Action::Merge
+            | Action::Withdraw
+            | Action::Reject => cs || sup || gm,
+            Action::LogContact | Action::AnswerProposal | Action::FeedBack => {
+                cs || self.is_handler(actor)
+            }
             Action::AddNote | Action::Attach => cs || sup || self.is_handler(actor),
-            Action::Propose | Action::RecordExecution | Action::CreateTask => self.is_handler(actor),
+            Action::Propose | Action::RecordExecution | Action::CreateTask => {
+                self.is_handler(actor)
+            }
             // Task owners are checked against the task itself in `decide`.
             Action::CompleteTask => gm || actor.has(Role::Manager) || cs,
             Action::Approve | Action::TakeOver => gm,
@@ -413,14 +571,35 @@ impl Complaint {
         let s = self.state;
         match action {
             Action::Register => s == Received,
-            Action::Classify | Action::LogContact | Action::AddNote | Action::Merge | Action::Withdraw | Action::CompleteTask => !s.is_terminal(),
+            Action::Classify
+            | Action::LogContact
+            | Action::AddNote
+            | Action::Merge
+            | Action::Withdraw
+            | Action::CompleteTask => !s.is_terminal(),
             Action::Dispatch => matches!(s, Registered | Reopened | Dispatched | InProgress),
-            Action::Propose => matches!(s, Dispatched | InProgress | Reopened) && self.department_id.is_some(),
+            Action::Propose => {
+                matches!(s, Dispatched | InProgress | Reopened) && self.department_id.is_some()
+            }
             Action::AnswerProposal => s == Proposed,
-            Action::Approve => s == AwaitingApproval || (self.close_exception_pending && !s.is_terminal()),
-            Action::TakeOver => matches!(s, Registered | Dispatched | InProgress | Proposed | AwaitingApproval | Executing | Reopened),
+            Action::Approve => {
+                s == AwaitingApproval || (self.close_exception_pending && !s.is_terminal())
+            }
+            Action::TakeOver => matches!(
+                s,
+                Registered
+                    | Dispatched
+                    | InProgress
+                    | Proposed
+                    | AwaitingApproval
+                    | Executing
+                    | Reopened
+            ),
             Action::RecordExecution => s == Executing,
-            Action::CreateTask => matches!(s, Dispatched | InProgress | Proposed | AwaitingApproval | Executing | Reopened),
+            Action::CreateTask => matches!(
+                s,
+                Dispatched | InProgress | Proposed | AwaitingApproval | Executing | Reopened
+            ),
             Action::FeedBack => s == Executing,
             Action::FollowUp => matches!(s, FedBack | FollowUp),
             Action::Close => !s.is_terminal(),
@@ -439,14 +618,22 @@ impl Complaint {
             return Err(Refusal::NotPermitted(action));
         }
         if !self.legal_in_state(action) {
-            return Err(Refusal::IllegalInState { action, state: self.state });
+            return Err(Refusal::IllegalInState {
+                action,
+                state: self.state,
+            });
         }
         Ok(())
     }
 
     /// The actions this person may take now: exactly the buttons to show.
     pub fn available_actions(&self, actor: &Actor) -> Vec<Action> {
-        Action::ALL.iter().copied().filter(|a| self.check(*a, actor).is_ok()).filter(|a| self.ready_for(*a)).collect()
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.check(*a, actor).is_ok())
+            .filter(|a| self.ready_for(*a))
+            .collect()
     }
 
     /// Payload-independent preconditions beyond the state, used to hide
@@ -466,19 +653,38 @@ impl Complaint {
     /// # Errors
     /// A [`Refusal`] when the actor may not, the state does not allow it, or
     /// the payload breaks a rule.
-    pub fn decide(&self, command: Command, actor: &Actor, now: Timestamp, policy: &Policy) -> Result<Vec<Event>, Refusal> {
+    pub fn decide(
+        &self,
+        command: Command,
+        actor: &Actor,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Vec<Event>, Refusal> {
         let action = command.action();
         self.check(action, actor)?;
         let event = match command {
             Command::Register { channel } => Event::Registered { channel },
-            Command::Classify { category, severity, signals, reason } => {
+            Command::Classify {
+                category,
+                severity,
+                signals,
+                reason,
+            } => {
                 let downgrade = self.severity == Severity::Major && severity == Severity::General;
                 if downgrade && reason.as_deref().is_none_or(blank) {
                     return Err(Refusal::ReasonRequired);
                 }
-                Event::Classified { category, severity, signals, reason }
+                Event::Classified {
+                    category,
+                    severity,
+                    signals,
+                    reason,
+                }
             }
-            Command::Dispatch { department_id, assignee } => {
+            Command::Dispatch {
+                department_id,
+                assignee,
+            } => {
                 if self.category.is_none() {
                     return Err(Refusal::NotClassified);
                 }
@@ -487,31 +693,76 @@ impl Complaint {
                 {
                     return Err(Refusal::AssigneeNotInDepartment);
                 }
-                Event::Dispatched { department_id, assignee_id: assignee.map(|(u, _)| u) }
+                Event::Dispatched {
+                    department_id,
+                    assignee_id: assignee.map(|(u, _)| u),
+                }
             }
             Command::LogContact { method, summary } => Event::ContactLogged { method, summary },
-            Command::AddNote { text, consulted, root_cause, customer_expects } => Event::NoteAdded { text, consulted, root_cause, customer_expects },
-            Command::Propose { measures, owner, due_at, follow_up, compensation_fen } => {
+            Command::AddNote {
+                text,
+                consulted,
+                root_cause,
+                customer_expects,
+            } => Event::NoteAdded {
+                text,
+                consulted,
+                root_cause,
+                customer_expects,
+            },
+            Command::Propose {
+                measures,
+                owner,
+                due_at,
+                follow_up,
+                compensation_fen,
+            } => {
                 if due_at <= now {
                     return Err(Refusal::DueInPast);
                 }
-                Event::Proposed { round: self.proposals + 1, measures, owner, due_at, follow_up, compensation_fen }
+                Event::Proposed {
+                    round: self.proposals + 1,
+                    measures,
+                    owner,
+                    due_at,
+                    follow_up,
+                    compensation_fen,
+                }
             }
-            Command::AnswerProposal { round, accepted, customer_words } => {
-                let current = self.current_proposal.filter(|p| p.round == round).ok_or(Refusal::NoSuchProposal(round))?;
-                let needs_approval = self.severity == Severity::Major || current.compensation_fen > policy.approval_limit_fen;
-                Event::ProposalAnswered { round, accepted, customer_words, needs_approval }
+            Command::AnswerProposal {
+                round,
+                accepted,
+                customer_words,
+            } => {
+                let current = self
+                    .current_proposal
+                    .filter(|p| p.round == round)
+                    .ok_or(Refusal::NoSuchProposal(round))?;
+                let needs_approval = self.severity == Severity::Major
+                    || current.compensation_fen > policy.approval_limit_fen;
+                Event::ProposalAnswered {
+                    round,
+                    accepted,
+                    customer_words,
+                    needs_approval,
+                }
             }
             Command::Approve { approved, comment } => {
                 let subject = if self.state == State::AwaitingApproval {
-                    ApprovalSubject::Proposal { round: self.current_proposal.map_or(self.proposals, |p| p.round) }
+                    ApprovalSubject::Proposal {
+                        round: self.current_proposal.map_or(self.proposals, |p| p.round),
+                    }
                 } else {
                     ApprovalSubject::CloseException
                 };
                 if !approved && comment.as_deref().is_none_or(blank) {
                     return Err(Refusal::ReasonRequired);
                 }
-                Event::ApprovalDecided { subject, approved, comment }
+                Event::ApprovalDecided {
+                    subject,
+                    approved,
+                    comment,
+                }
             }
             Command::TakeOver => {
                 if self.taken_over {
@@ -519,14 +770,30 @@ impl Complaint {
                 }
                 Event::TakenOver { by: actor.user_id }
             }
-            Command::RecordExecution { progress, completed } => {
-                let compensation = self.current_proposal.is_some_and(|p| p.compensation_fen > 0);
-                if completed && (self.severity == Severity::Major || compensation) && !self.agreement_attached {
+            Command::RecordExecution {
+                progress,
+                completed,
+            } => {
+                let compensation = self
+                    .current_proposal
+                    .is_some_and(|p| p.compensation_fen > 0);
+                if completed
+                    && (self.severity == Severity::Major || compensation)
+                    && !self.agreement_attached
+                {
                     return Err(Refusal::AgreementRequired);
                 }
-                Event::ExecutionRecorded { progress, completed }
+                Event::ExecutionRecorded {
+                    progress,
+                    completed,
+                }
             }
-            Command::CreateTask { department_id, owner, title, due_at } => {
+            Command::CreateTask {
+                department_id,
+                owner,
+                title,
+                due_at,
+            } => {
                 if let Some((_, dept)) = owner
                     && dept != Some(department_id)
                 {
@@ -535,12 +802,19 @@ impl Complaint {
                 if due_at.is_some_and(|d| d <= now) {
                     return Err(Refusal::DueInPast);
                 }
-                Event::TaskCreated { seq: self.tasks + 1, department_id, owner_id: owner.map(|(u, _)| u), title, due_at }
+                Event::TaskCreated {
+                    seq: self.tasks + 1,
+                    department_id,
+                    owner_id: owner.map(|(u, _)| u),
+                    title,
+                    due_at,
+                }
             }
             Command::CompleteTask { task, result } => {
                 let owns = task.owner_id == Some(actor.user_id)
                     || actor.has(Role::Gm)
-                    || (actor.has(Role::Manager) && actor.department_id == Some(task.department_id))
+                    || (actor.has(Role::Manager)
+                        && actor.department_id == Some(task.department_id))
                     || self.is_handler(actor);
                 if !owns {
                     return Err(Refusal::NotPermitted(action));
@@ -548,7 +822,10 @@ impl Complaint {
                 if task.done {
                     return Err(Refusal::TaskDone);
                 }
-                Event::TaskCompleted { seq: task.seq, result }
+                Event::TaskCompleted {
+                    seq: task.seq,
+                    result,
+                }
             }
             Command::FeedBack { method, content } => {
                 if !self.execution_done {
@@ -556,48 +833,89 @@ impl Complaint {
                 }
                 Event::FedBack { method, content }
             }
-            Command::FollowUp { outcome, score, comment } => Event::FollowedUp { outcome, score, comment },
-            Command::Close { exception_reason: None } => {
+            Command::FollowUp {
+                outcome,
+                score,
+                comment,
+            } => Event::FollowedUp {
+                outcome,
+                score,
+                comment,
+            },
+            Command::Close {
+                exception_reason: None,
+            } => {
                 if self.state != State::FollowUp || !self.satisfied {
                     return Err(Refusal::NotSatisfied);
                 }
-                Event::Closed { exception_reason: None }
+                Event::Closed {
+                    exception_reason: None,
+                }
             }
-            Command::Close { exception_reason: Some(reason) } => {
+            Command::Close {
+                exception_reason: Some(reason),
+            } => {
                 if blank(&reason) {
                     return Err(Refusal::ReasonRequired);
                 }
                 if actor.has(Role::Gm) {
-                    Event::Closed { exception_reason: Some(reason) }
+                    Event::Closed {
+                        exception_reason: Some(reason),
+                    }
                 } else if self.close_exception_pending {
                     return Err(Refusal::ExceptionPending);
                 } else {
                     Event::CloseExceptionRequested { reason }
                 }
             }
-            Command::Reopen { reason } | Command::Withdraw { reason } | Command::Reject { reason } if blank(&reason) => {
+            Command::Reopen { reason }
+            | Command::Withdraw { reason }
+            | Command::Reject { reason }
+                if blank(&reason) =>
+            {
                 return Err(Refusal::ReasonRequired);
             }
             Command::Reopen { reason } => Event::Reopened { reason },
             Command::Withdraw { reason } => Event::Withdrawn { reason },
             Command::Reject { reason } => Event::Rejected { reason },
-            Command::Merge { into_number, into_id, into_open } => {
+            Command::Merge {
+                into_number,
+                into_id,
+                into_open,
+            } => {
                 if into_id == self.id {
                     return Err(Refusal::MergeIntoItself);
                 }
                 if !into_open {
                     return Err(Refusal::MergeTargetClosed);
                 }
-                Event::Merged { into_number, into_id }
+                Event::Merged {
+                    into_number,
+                    into_id,
+                }
             }
-            Command::Attach { attachment_id, kind, filename, size } => Event::AttachmentAdded { attachment_id, attachment_kind: kind, filename, size },
+            Command::Attach {
+                attachment_id,
+                kind,
+                filename,
+                size,
+            } => Event::AttachmentAdded {
+                attachment_id,
+                attachment_kind: kind,
+                filename,
+                size,
+            },
         };
         // The handler's first contact or note starts the handling (R-HD-3).
         let starts = matches!(event, Event::ContactLogged { .. } | Event::NoteAdded { .. })
             && matches!(self.state, State::Dispatched | State::Reopened)
             && self.department_id.is_some()
             && self.is_handler(actor);
-        Ok(if starts { vec![Event::HandlingStarted, event] } else { vec![event] })
+        Ok(if starts {
+            vec![Event::HandlingStarted, event]
+        } else {
+            vec![event]
+        })
     }
 
     /// Folds one event into the projection (and bumps nothing: the version is
@@ -607,11 +925,16 @@ impl Complaint {
         match event {
             Event::Received { .. } => self.state = Received,
             Event::Registered { .. } => self.state = Registered,
-            Event::Classified { category, severity, .. } => {
+            Event::Classified {
+                category, severity, ..
+            } => {
                 self.category = Some(category.clone());
                 self.severity = *severity;
             }
-            Event::Dispatched { department_id, assignee_id } => {
+            Event::Dispatched {
+                department_id,
+                assignee_id,
+            } => {
                 self.department_id = Some(*department_id);
                 self.assignee_id = *assignee_id;
                 self.taken_over = false;
@@ -619,12 +942,23 @@ impl Complaint {
             }
             Event::HandlingStarted => self.state = InProgress,
             Event::ContactLogged { .. } | Event::NoteAdded { .. } => {}
-            Event::Proposed { round, compensation_fen, .. } => {
+            Event::Proposed {
+                round,
+                compensation_fen,
+                ..
+            } => {
                 self.proposals = *round;
-                self.current_proposal = Some(CurrentProposal { round: *round, compensation_fen: *compensation_fen });
+                self.current_proposal = Some(CurrentProposal {
+                    round: *round,
+                    compensation_fen: *compensation_fen,
+                });
                 self.state = Proposed;
             }
-            Event::ProposalAnswered { accepted, needs_approval, .. } => {
+            Event::ProposalAnswered {
+                accepted,
+                needs_approval,
+                ..
+            } => {
                 self.state = match (accepted, needs_approval) {
                     (false, _) => InProgress,
                     (true, true) => AwaitingApproval,
@@ -634,13 +968,21 @@ impl Complaint {
                     self.current_proposal = None;
                 }
             }
-            Event::ApprovalDecided { subject: ApprovalSubject::Proposal { .. }, approved, .. } => {
+            Event::ApprovalDecided {
+                subject: ApprovalSubject::Proposal { .. },
+                approved,
+                ..
+            } => {
                 self.state = if *approved { Executing } else { InProgress };
                 if !approved {
                     self.current_proposal = None;
                 }
             }
-            Event::ApprovalDecided { subject: ApprovalSubject::CloseException, approved, .. } => {
+            Event::ApprovalDecided {
+                subject: ApprovalSubject::CloseException,
+                approved,
+                ..
+            } => {
                 self.close_exception_pending = false;
                 if *approved {
                     self.state = Closed;
@@ -674,7 +1016,9 @@ impl Complaint {
             Event::Merged { .. } => self.state = Merged,
             Event::Withdrawn { .. } => self.state = Withdrawn,
             Event::Rejected { .. } => self.state = Rejected,
-            Event::AttachmentAdded { attachment_kind, .. } => {
+            Event::AttachmentAdded {
+                attachment_kind, ..
+            } => {
                 if *attachment_kind == AttachmentKind::Agreement {
                     self.agreement_attached = true;
                 }

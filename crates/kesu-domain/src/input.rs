@@ -52,16 +52,31 @@ impl InputError {
 ///
 /// # Errors
 /// `Missing` when required and empty, `TooLong`, `ControlCharacters`.
-pub fn text(field: &'static str, raw: Option<&str>, max_chars: usize, required: bool) -> Result<Option<String>, InputError> {
+pub fn text(
+    field: &'static str,
+    raw: Option<&str>,
+    max_chars: usize,
+    required: bool,
+) -> Result<Option<String>, InputError> {
     let trimmed = raw.map(str::trim).unwrap_or("");
     if trimmed.is_empty() {
-        return if required { Err(InputError::new(field, InputProblem::Missing)) } else { Ok(None) };
+        return if required {
+            Err(InputError::new(field, InputProblem::Missing))
+        } else {
+            Ok(None)
+        };
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err(InputError::new(field, InputProblem::ControlCharacters));
     }
     if trimmed.chars().count() > max_chars {
-        return Err(InputError::new(field, InputProblem::TooLong { max: max_chars }));
+        return Err(InputError::new(
+            field,
+            InputProblem::TooLong { max: max_chars },
+        ));
     }
     Ok(Some(trimmed.replace("\r\n", "\n")))
 }
@@ -70,7 +85,11 @@ pub fn text(field: &'static str, raw: Option<&str>, max_chars: usize, required: 
 ///
 /// # Errors
 /// As [`text`].
-pub fn required_text(field: &'static str, raw: Option<&str>, max_chars: usize) -> Result<String, InputError> {
+pub fn required_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max_chars: usize,
+) -> Result<String, InputError> {
     text(field, raw, max_chars, true).map(Option::unwrap_or_default)
 }
 
@@ -106,10 +125,20 @@ pub fn email(field: &'static str, raw: &str) -> Result<String, InputError> {
     let ok = raw.len() <= 254
         && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
         && match raw.split_once('@') {
-            Some((local, domain)) => !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'),
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
             None => false,
         };
-    if ok { Ok(raw.to_owned()) } else { Err(InputError::new(field, InputProblem::BadEmail)) }
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(InputError::new(field, InputProblem::BadEmail))
+    }
 }
 
 /// An amount of money in yuan, turned into fen (分), from 0 to 100 million yuan.
@@ -129,7 +158,10 @@ pub fn yuan_to_fen(field: &'static str, yuan: f64) -> Result<i64, InputError> {
 /// # Errors
 /// `BadScore`.
 pub fn score(field: &'static str, raw: i64) -> Result<u8, InputError> {
-    u8::try_from(raw).ok().filter(|s| (1..=5).contains(s)).ok_or(InputError::new(field, InputProblem::BadScore))
+    u8::try_from(raw)
+        .ok()
+        .filter(|s| (1..=5).contains(s))
+        .ok_or(InputError::new(field, InputProblem::BadScore))
 }
 
 /// A complaint number: `KS-YYYYMMDD-NNNN`. The day is when it was received
@@ -153,7 +185,12 @@ impl ComplaintNumber {
         let bad = || InputError::new("number", InputProblem::BadNumber);
         let rest = s.strip_prefix("KS-").ok_or_else(bad)?;
         let (day, seq) = rest.split_once('-').ok_or_else(bad)?;
-        if day.len() != 8 || !day.bytes().all(|b| b.is_ascii_digit()) || seq.len() < 4 || seq.len() > 9 || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        if day.len() != 8
+            || !day.bytes().all(|b| b.is_ascii_digit())
+            || seq.len() < 4
+            || seq.len() > 9
+            || !seq.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(bad());
         }
         Ok(ComplaintNumber(s))
@@ -176,18 +213,36 @@ mod tests {
 
     #[test]
     fn phone_keeps_digits_and_drops_what_people_type_between_them() {
-        assert_eq!(phone("phone", " 138-0013 8000 "), Ok("13800138000".to_owned()));
-        assert_eq!(phone("phone", "+86 138 0013 8000"), Ok("+8613800138000".to_owned()));
+        assert_eq!(
+            phone("phone", " 138-0013 8000 "),
+            Ok("13800138000".to_owned())
+        );
+        assert_eq!(
+            phone("phone", "+86 138 0013 8000"),
+            Ok("+8613800138000".to_owned())
+        );
         assert!(phone("phone", "abc").is_err());
         assert!(phone("phone", "123").is_err());
     }
 
     #[test]
     fn text_refuses_control_characters_and_overlong_input() {
-        assert_eq!(text("d", Some("  刹车异响 \n第二行 "), 10, true), Ok(Some("刹车异响 \n第二行".to_owned())));
-        assert_eq!(text("d", Some("a\u{0}b"), 10, true).map_err(|e| e.problem), Err(InputProblem::ControlCharacters));
-        assert_eq!(text("d", Some("一二三"), 2, true).map_err(|e| e.problem), Err(InputProblem::TooLong { max: 2 }));
-        assert_eq!(text("d", Some("   "), 2, true).map_err(|e| e.problem), Err(InputProblem::Missing));
+        assert_eq!(
+            text("d", Some("  刹车异响 \n第二行 "), 10, true),
+            Ok(Some("刹车异响 \n第二行".to_owned()))
+        );
+        assert_eq!(
+            text("d", Some("a\u{0}b"), 10, true).map_err(|e| e.problem),
+            Err(InputProblem::ControlCharacters)
+        );
+        assert_eq!(
+            text("d", Some("一二三"), 2, true).map_err(|e| e.problem),
+            Err(InputProblem::TooLong { max: 2 })
+        );
+        assert_eq!(
+            text("d", Some("   "), 2, true).map_err(|e| e.problem),
+            Err(InputProblem::Missing)
+        );
         assert_eq!(text("d", None, 2, false), Ok(None));
     }
 
@@ -196,8 +251,18 @@ mod tests {
         let n = ComplaintNumber::new(20261122, 7);
         assert_eq!(n.as_str(), "KS-20261122-0007");
         assert_eq!(ComplaintNumber::parse(" ks-20261122-0007"), Ok(n));
-        assert_eq!(ComplaintNumber::new(20261122, 12345).as_str(), "KS-20261122-12345");
-        for bad in ["", "KS-2026-0001", "KS-20261122-01", "XX-20261122-0001", "KS-2026112a-0001", "KS-20261122-0001; drop"] {
+        assert_eq!(
+            ComplaintNumber::new(20261122, 12345).as_str(),
+            "KS-20261122-12345"
+        );
+        for bad in [
+            "",
+            "KS-2026-0001",
+            "KS-20261122-01",
+            "XX-20261122-0001",
+            "KS-2026112a-0001",
+            "KS-20261122-0001; drop",
+        ] {
             assert!(ComplaintNumber::parse(bad).is_err(), "{bad}");
         }
     }

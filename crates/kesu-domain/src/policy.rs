@@ -13,6 +13,8 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { approval_limit_fen: 50_000 }
+        Policy {
+            approval_limit_fen: 50_000,
+        }
     }
 }

@@ -28,7 +28,12 @@ impl Db {
     ///
     /// # Errors
     /// The driver's error.
-    pub async fn create_session(&self, user: UserId, now: Timestamp, lifetime: SignedDuration) -> Result<(String, String)> {
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        lifetime: SignedDuration,
+    ) -> Result<(String, String)> {
         let (token, hash) = new_token()?;
         let (csrf, _) = new_token()?;
         let sql = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
@@ -46,7 +51,11 @@ impl Db {
                    FROM sessions s JOIN users u ON u.id = s.user_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE";
         let row: Option<SessionRow> = on_db!(self, p => sqlx::query_as(sql).bind(token_hash(token)).bind(ms(now)).fetch_optional(p).await)?;
-        Ok(row.map(|r| Session { user: r.user, csrf_token: r.csrf_token, expires_at: r.expires_at }))
+        Ok(row.map(|r| Session {
+            user: r.user,
+            csrf_token: r.csrf_token,
+            expires_at: r.expires_at,
+        }))
     }
 
     /// Ends a session (logout).
@@ -63,7 +72,9 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
-        Ok(on_db!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ms(now)).execute(p).await.map(|r| r.rows_affected()))?)
+        Ok(
+            on_db!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(ms(now)).execute(p).await.map(|r| r.rows_affected()))?,
+        )
     }
 
     /// Creates an API token for a user; returns the token (shown once).
@@ -82,7 +93,9 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn user_by_api_token(&self, token: &str) -> Result<Option<User>> {
-        let Some(raw) = token.strip_prefix("ks_") else { return Ok(None) };
+        let Some(raw) = token.strip_prefix("ks_") else {
+            return Ok(None);
+        };
         let sql = "SELECT u.id, u.username, u.display_name, u.roles, u.department_id, u.active \
                    FROM api_tokens t JOIN users u ON u.id = t.user_id \
                    WHERE t.token_hash = $1 AND t.revoked = FALSE AND u.active = TRUE";

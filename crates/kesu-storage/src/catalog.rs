@@ -65,16 +65,27 @@ impl Db {
     ///
     /// # Errors
     /// [`crate::StorageError::Duplicate`] when the code exists.
-    pub async fn create_category(&self, code: &str, parent: Option<&str>, name_zh: &str, name_en: &str) -> Result<i64> {
+    pub async fn create_category(
+        &self,
+        code: &str,
+        parent: Option<&str>,
+        name_zh: &str,
+        name_en: &str,
+    ) -> Result<i64> {
         let sql = "INSERT INTO categories (code, parent_code, name_zh, name_en, position) VALUES ($1, $2, $3, $4, 1000) RETURNING id";
-        Ok(on_db!(self, p => sqlx::query_scalar(sql).bind(code).bind(parent).bind(name_zh).bind(name_en).fetch_one(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_scalar(sql).bind(code).bind(parent).bind(name_zh).bind(name_en).fetch_one(p).await)?,
+        )
     }
 
     /// # Errors
     /// The driver's error.
     pub async fn set_category_active(&self, code: &str, active: bool) -> Result<bool> {
         let sql = "UPDATE categories SET active = $1 WHERE code = $2";
-        Ok(on_db!(self, p => sqlx::query(sql).bind(active).bind(code).execute(p).await.map(|r| r.rows_affected()))? == 1)
+        Ok(
+            on_db!(self, p => sqlx::query(sql).bind(active).bind(code).execute(p).await.map(|r| r.rows_affected()))?
+                == 1,
+        )
     }
 
     /// The process policy, or the default when none was saved.
@@ -83,13 +94,16 @@ impl Db {
     /// The driver's error.
     pub async fn policy(&self) -> Result<Policy> {
         let raw: Option<String> = on_db!(self, p => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(POLICY_KEY).fetch_optional(p).await)?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+        Ok(raw
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default())
     }
 
     /// # Errors
     /// The driver's error.
     pub async fn set_policy(&self, policy: &Policy) -> Result<()> {
-        let value = serde_json::to_string(policy).map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
+        let value = serde_json::to_string(policy)
+            .map_err(|e| crate::StorageError::Corrupt(e.to_string()))?;
         let sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
         on_db!(self, p => sqlx::query(sql).bind(POLICY_KEY).bind(&value).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())

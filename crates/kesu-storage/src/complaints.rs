@@ -4,7 +4,10 @@
 use jiff::Timestamp;
 use kesu_domain::complaint::{ApprovalSubject, CurrentProposal};
 use kesu_domain::input::ComplaintNumber;
-use kesu_domain::{Actor, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity, Signal, State, UserId};
+use kesu_domain::{
+    Actor, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity, Signal, State,
+    UserId,
+};
 use serde::Serialize;
 
 use crate::{Db, Result, StorageError, Tx, ms, on_db, on_tx};
@@ -115,7 +118,10 @@ impl ComplaintRow {
             taken_over: self.taken_over,
             proposals: i32::try_from(self.proposals).map_err(|_| corrupt("proposals"))?,
             current_proposal: match (self.current_round, self.current_compensation_fen) {
-                (Some(r), Some(c)) => Some(CurrentProposal { round: i32::try_from(r).map_err(|_| corrupt("round"))?, compensation_fen: c }),
+                (Some(r), Some(c)) => Some(CurrentProposal {
+                    round: i32::try_from(r).map_err(|_| corrupt("round"))?,
+                    compensation_fen: c,
+                }),
                 _ => None,
             },
             tasks: i32::try_from(self.tasks).map_err(|_| corrupt("tasks"))?,
@@ -128,12 +134,19 @@ impl ComplaintRow {
     }
 
     pub fn signal_list(&self) -> Vec<Signal> {
-        self.signals.split(',').filter_map(|s| s.parse().ok()).collect()
+        self.signals
+            .split(',')
+            .filter_map(|s| s.parse().ok())
+            .collect()
     }
 }
 
 pub fn signals_text(signals: &[Signal]) -> String {
-    signals.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    signals
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// One entry of the history (timeline).
@@ -261,13 +274,18 @@ struct Where {
 impl Where {
     fn push(&mut self, clause: &str, arg: Arg) {
         self.args.push(arg);
-        self.clauses.push(clause.replace('?', &format!("${}", self.args.len())));
+        self.clauses
+            .push(clause.replace('?', &format!("${}", self.args.len())));
     }
     fn raw(&mut self, clause: String) {
         self.clauses.push(clause);
     }
     fn sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
     }
 }
 
@@ -276,7 +294,9 @@ const TERMINAL: &str = "('closed','merged','withdrawn','rejected')";
 fn queue_clause(w: &mut Where, actor: &Actor) {
     let mut any = Vec::new();
     if actor.has(Role::Agent) {
-        any.push("c.state IN ('received','registered','reopened','fed_back','follow_up')".to_owned());
+        any.push(
+            "c.state IN ('received','registered','reopened','fed_back','follow_up')".to_owned(),
+        );
     }
     if actor.has(Role::Manager)
         && let Some(d) = actor.department_id
@@ -293,7 +313,10 @@ fn queue_clause(w: &mut Where, actor: &Actor) {
     if actor.has(Role::Supervisor) {
         any.push(format!("c.state NOT IN {TERMINAL}"));
     }
-    any.push(format!("(c.assignee_id = {} AND c.state NOT IN {TERMINAL})", actor.user_id.0));
+    any.push(format!(
+        "(c.assignee_id = {} AND c.state NOT IN {TERMINAL})",
+        actor.user_id.0
+    ));
     w.raw(format!("({})", any.join(" OR ")));
 }
 
@@ -315,15 +338,25 @@ impl Db {
     ///
     /// # Errors
     /// The driver's error; nothing is written then.
-    pub async fn create_complaint(&self, new: &NewComplaint, actor: Option<&Actor>, now: Timestamp) -> Result<(ComplaintId, ComplaintNumber)> {
+    pub async fn create_complaint(
+        &self,
+        new: &NewComplaint,
+        actor: Option<&Actor>,
+        now: Timestamp,
+    ) -> Result<(ComplaintId, ComplaintNumber)> {
         let mut tx = self.begin().await?;
         let customer_id = find_or_create_customer(&mut tx, &new.customer, now).await?;
         let counter_sql = "INSERT INTO number_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = number_counters.last + 1 RETURNING last";
         let day = i64::from(new.day);
-        let seq: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
+        let seq: i64 =
+            on_tx!(&mut tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
         let number = ComplaintNumber::new(new.day, seq);
         let first = Complaint::intake_event(actor, new.channel);
-        let state = if matches!(first, Event::Registered { .. }) { State::Registered } else { State::Received };
+        let state = if matches!(first, Event::Registered { .. }) {
+            State::Registered
+        } else {
+            State::Received
+        };
         let sql = "INSERT INTO complaints (number, state, channel, received_at, customer_id, description, restatement, event_time, event_place, \
                    people_involved, subject, order_ref, plate, urgent, severity, signals, created_by, updated_at, version) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0) RETURNING id";
@@ -350,10 +383,25 @@ impl Db {
             .await)?;
         let id = ComplaintId(id);
         let mut complaint = Complaint::new(id, state);
-        insert_event(&mut tx, id, 1, &first, None, state, actor.map(|a| a.user_id), now).await?;
+        insert_event(
+            &mut tx,
+            id,
+            1,
+            &first,
+            None,
+            state,
+            actor.map(|a| a.user_id),
+            now,
+        )
+        .await?;
         let mut events = Vec::new();
         if let Some(category) = &new.category {
-            events.push(Event::Classified { category: category.clone(), severity: new.severity, signals: new.signals.clone(), reason: None });
+            events.push(Event::Classified {
+                category: category.clone(),
+                severity: new.severity,
+                signals: new.signals.clone(),
+                reason: None,
+            });
         }
         if !events.is_empty() {
             complaint = record(&mut tx, &complaint, &events, actor.map(|a| a.user_id), now).await?;
@@ -369,7 +417,9 @@ impl Db {
     /// The driver's error.
     pub async fn complaint(&self, number: &str) -> Result<Option<ComplaintRow>> {
         let sql = format!("{COMPLAINT_SELECT} WHERE c.number = $1");
-        Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(p).await)?,
+        )
     }
 
     /// Whether the actor may see this complaint (R-OR-1).
@@ -384,7 +434,8 @@ impl Db {
                 if row.department_id == Some(d.0) {
                     true
                 } else {
-                    let sql = "SELECT COUNT(*) FROM tasks WHERE complaint_id = $1 AND department_id = $2";
+                    let sql =
+                        "SELECT COUNT(*) FROM tasks WHERE complaint_id = $1 AND department_id = $2";
                     let n: i64 = on_db!(self, p => sqlx::query_scalar(sql).bind(row.id).bind(d.0).fetch_one(p).await)?;
                     n > 0
                 }
@@ -396,8 +447,15 @@ impl Db {
     ///
     /// # Errors
     /// The driver's error.
-    pub async fn list_complaints(&self, actor: &Actor, filter: &ListFilter) -> Result<Page<ListRow>> {
-        let mut w = Where { clauses: Vec::new(), args: Vec::new() };
+    pub async fn list_complaints(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+    ) -> Result<Page<ListRow>> {
+        let mut w = Where {
+            clauses: Vec::new(),
+            args: Vec::new(),
+        };
         visibility_clause(&mut w, actor);
         if filter.queue == Queue::Mine {
             queue_clause(&mut w, actor);
@@ -440,7 +498,12 @@ impl Db {
         })?;
         let has_next = items.len() > per_page as usize;
         items.truncate(per_page as usize);
-        Ok(Page { items, page, per_page, has_next })
+        Ok(Page {
+            items,
+            page,
+            per_page,
+            has_next,
+        })
     }
 
     /// The history of a complaint, oldest first.
@@ -479,9 +542,15 @@ impl Db {
 
     /// # Errors
     /// The driver's error.
-    pub async fn attachment_data(&self, complaint: ComplaintId, id: i64) -> Result<Option<AttachmentData>> {
+    pub async fn attachment_data(
+        &self,
+        complaint: ComplaintId,
+        id: i64,
+    ) -> Result<Option<AttachmentData>> {
         let sql = "SELECT filename, content_type, data FROM attachments WHERE complaint_id = $1 AND id = $2";
-        Ok(on_db!(self, p => sqlx::query_as(sql).bind(complaint.0).bind(id).fetch_optional(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as(sql).bind(complaint.0).bind(id).fetch_optional(p).await)?,
+        )
     }
 
     /// The customers with this phone number, with how many complaints each has.
@@ -508,10 +577,18 @@ pub struct CustomerMatch {
     pub open_complaints: i64,
 }
 
-async fn find_or_create_customer(tx: &mut Tx, input: &CustomerInput, now: Timestamp) -> Result<i64> {
+async fn find_or_create_customer(
+    tx: &mut Tx,
+    input: &CustomerInput,
+    now: Timestamp,
+) -> Result<i64> {
     let found: Option<i64> = match (&input.phone, &input.email) {
-        (Some(phone), _) => on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM customers WHERE phone = $1 ORDER BY id LIMIT 1").bind(phone).fetch_optional(c).await)?,
-        (None, Some(email)) => on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM customers WHERE email = $1 ORDER BY id LIMIT 1").bind(email).fetch_optional(c).await)?,
+        (Some(phone), _) => {
+            on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM customers WHERE phone = $1 ORDER BY id LIMIT 1").bind(phone).fetch_optional(c).await)?
+        }
+        (None, Some(email)) => {
+            on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM customers WHERE email = $1 ORDER BY id LIMIT 1").bind(email).fetch_optional(c).await)?
+        }
         (None, None) => None,
     };
     if let Some(id) = found {
@@ -520,11 +597,22 @@ async fn find_or_create_customer(tx: &mut Tx, input: &CustomerInput, now: Timest
         return Ok(id);
     }
     let sql = "INSERT INTO customers (name, phone, email, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(&input.name).bind(&input.phone).bind(&input.email).bind(ms(now)).fetch_one(c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_scalar(sql).bind(&input.name).bind(&input.phone).bind(&input.email).bind(ms(now)).fetch_one(c).await)?,
+    )
 }
 
 #[expect(clippy::too_many_arguments, reason = "one row of the history")]
-async fn insert_event(tx: &mut Tx, id: ComplaintId, seq: i64, event: &Event, from: Option<State>, to: State, actor: Option<UserId>, now: Timestamp) -> Result<()> {
+async fn insert_event(
+    tx: &mut Tx,
+    id: ComplaintId,
+    seq: i64,
+    event: &Event,
+    from: Option<State>,
+    to: State,
+    actor: Option<UserId>,
+    now: Timestamp,
+) -> Result<()> {
     let payload = serde_json::to_string(event).map_err(|e| StorageError::Corrupt(e.to_string()))?;
     let sql = "INSERT INTO complaint_events (complaint_id, seq, kind, from_state, to_state, actor_id, at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_tx!(tx, c => sqlx::query(sql)
@@ -551,24 +639,37 @@ async fn insert_event(tx: &mut Tx, id: ComplaintId, seq: i64, event: &Event, fro
 /// # Errors
 /// The driver's error.
 pub async fn load(tx: &mut Tx, number: &str) -> Result<Option<ComplaintRow>> {
-    let lock = if matches!(tx, Tx::Pg(_)) { " FOR UPDATE OF c" } else { "" };
+    let lock = if matches!(tx, Tx::Pg(_)) {
+        " FOR UPDATE OF c"
+    } else {
+        ""
+    };
     let sql = format!("{COMPLAINT_SELECT} WHERE c.number = $1{lock}");
-    Ok(on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(c).await)?,
+    )
 }
 
 /// The facts of one task, inside a write transaction.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn load_task(tx: &mut Tx, id: ComplaintId, seq: i32) -> Result<Option<kesu_domain::complaint::TaskFacts>> {
-    let sql = "SELECT seq, department_id, owner_id, done FROM tasks WHERE complaint_id = $1 AND seq = $2";
+pub async fn load_task(
+    tx: &mut Tx,
+    id: ComplaintId,
+    seq: i32,
+) -> Result<Option<kesu_domain::complaint::TaskFacts>> {
+    let sql =
+        "SELECT seq, department_id, owner_id, done FROM tasks WHERE complaint_id = $1 AND seq = $2";
     let row: Option<(i64, i64, Option<i64>, bool)> = on_tx!(tx, c => sqlx::query_as(sql).bind(id.0).bind(i64::from(seq)).fetch_optional(c).await)?;
-    Ok(row.map(|(seq, dept, owner, done)| kesu_domain::complaint::TaskFacts {
-        seq: i32::try_from(seq).unwrap_or(i32::MAX),
-        department_id: DepartmentId(dept),
-        owner_id: owner.map(UserId),
-        done,
-    }))
+    Ok(row.map(
+        |(seq, dept, owner, done)| kesu_domain::complaint::TaskFacts {
+            seq: i32::try_from(seq).unwrap_or(i32::MAX),
+            department_id: DepartmentId(dept),
+            owner_id: owner.map(UserId),
+            done,
+        },
+    ))
 }
 
 /// Stores a file for a complaint inside a write transaction; returns its id.
@@ -576,7 +677,16 @@ pub async fn load_task(tx: &mut Tx, id: ComplaintId, seq: i32) -> Result<Option<
 /// # Errors
 /// The driver's error.
 #[expect(clippy::too_many_arguments, reason = "one row of attachments")]
-pub async fn insert_attachment(tx: &mut Tx, id: ComplaintId, kind: &str, filename: &str, content_type: &str, data: &[u8], by: UserId, now: Timestamp) -> Result<i64> {
+pub async fn insert_attachment(
+    tx: &mut Tx,
+    id: ComplaintId,
+    kind: &str,
+    filename: &str,
+    content_type: &str,
+    data: &[u8],
+    by: UserId,
+    now: Timestamp,
+) -> Result<i64> {
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(data));
     let size = i64::try_from(data.len()).map_err(|_| corrupt("size"))?;
@@ -602,7 +712,13 @@ pub async fn insert_attachment(tx: &mut Tx, id: ComplaintId, kind: &str, filenam
 ///
 /// # Errors
 /// [`StorageError::Conflict`] when the version moved; the caller rolls back.
-pub async fn record(tx: &mut Tx, before: &Complaint, events: &[Event], actor: Option<UserId>, now: Timestamp) -> Result<Complaint> {
+pub async fn record(
+    tx: &mut Tx,
+    before: &Complaint,
+    events: &[Event],
+    actor: Option<UserId>,
+    now: Timestamp,
+) -> Result<Complaint> {
     let id = before.id;
     let mut after = before.clone();
     let max: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT MAX(seq) FROM complaint_events WHERE complaint_id = $1").bind(id.0).fetch_one(c).await)?;
@@ -649,12 +765,25 @@ pub async fn record(tx: &mut Tx, before: &Complaint, events: &[Event], actor: Op
     Ok(after)
 }
 
-async fn side_effects(tx: &mut Tx, id: ComplaintId, event: &Event, actor: Option<UserId>, t: i64) -> Result<()> {
+async fn side_effects(
+    tx: &mut Tx,
+    id: ComplaintId,
+    event: &Event,
+    actor: Option<UserId>,
+    t: i64,
+) -> Result<()> {
     match event {
         Event::Classified { signals, .. } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET signals = $1 WHERE id = $2").bind(signals_text(signals)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        Event::Proposed { round, measures, owner, due_at, follow_up, compensation_fen } => {
+        Event::Proposed {
+            round,
+            measures,
+            owner,
+            due_at,
+            follow_up,
+            compensation_fen,
+        } => {
             let sql = "INSERT INTO proposals (complaint_id, round, measures, owner, due_at, follow_up, compensation_fen, status, proposed_by, proposed_at) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)";
             on_tx!(tx, c => sqlx::query(sql)
@@ -671,17 +800,32 @@ async fn side_effects(tx: &mut Tx, id: ComplaintId, event: &Event, actor: Option
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        Event::ProposalAnswered { round, accepted, customer_words, .. } => {
+        Event::ProposalAnswered {
+            round,
+            accepted,
+            customer_words,
+            ..
+        } => {
             let status = if *accepted { "accepted" } else { "rejected" };
             let sql = "UPDATE proposals SET status = $1, customer_words = $2, answered_at = $3 WHERE complaint_id = $4 AND round = $5";
             on_tx!(tx, c => sqlx::query(sql).bind(status).bind(customer_words).bind(t).bind(id.0).bind(i64::from(*round)).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        Event::ApprovalDecided { subject: ApprovalSubject::Proposal { round }, approved, .. } => {
+        Event::ApprovalDecided {
+            subject: ApprovalSubject::Proposal { round },
+            approved,
+            ..
+        } => {
             let status = if *approved { "approved" } else { "declined" };
             let sql = "UPDATE proposals SET status = $1 WHERE complaint_id = $2 AND round = $3";
             on_tx!(tx, c => sqlx::query(sql).bind(status).bind(id.0).bind(i64::from(*round)).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        Event::TaskCreated { seq, department_id, owner_id, title, due_at } => {
+        Event::TaskCreated {
+            seq,
+            department_id,
+            owner_id,
+            title,
+            due_at,
+        } => {
             let sql = "INSERT INTO tasks (complaint_id, seq, department_id, owner_id, title, due_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
             on_tx!(tx, c => sqlx::query(sql)
                 .bind(id.0)
@@ -700,7 +844,9 @@ async fn side_effects(tx: &mut Tx, id: ComplaintId, event: &Event, actor: Option
             let sql = "UPDATE tasks SET done = TRUE, result = $1, completed_at = $2 WHERE complaint_id = $3 AND seq = $4";
             on_tx!(tx, c => sqlx::query(sql).bind(result).bind(t).bind(id.0).bind(i64::from(*seq)).execute(c).await.map(|r| r.rows_affected()))?;
         }
-        Event::FollowedUp { score: Some(score), .. } => {
+        Event::FollowedUp {
+            score: Some(score), ..
+        } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET satisfaction_score = $1 WHERE id = $2").bind(i64::from(*score)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }
         Event::Merged { into_id, .. } => {

@@ -34,7 +34,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
@@ -104,7 +106,9 @@ impl From<sqlx::Error> for StorageError {
         if let sqlx::Error::Database(db) = &e
             && db.is_unique_violation()
         {
-            return StorageError::Duplicate(db.constraint().unwrap_or_else(|| db.message()).to_owned());
+            return StorageError::Duplicate(
+                db.constraint().unwrap_or_else(|| db.message()).to_owned(),
+            );
         }
         StorageError::Db(e)
     }
@@ -135,10 +139,17 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
             Ok(Db::Pg(pool))
         } else {
             Err(StorageError::UnsupportedUrl)

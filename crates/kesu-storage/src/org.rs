@@ -38,12 +38,19 @@ pub struct User {
 impl User {
     /// The roles this user holds; unknown codes in storage are skipped.
     pub fn role_list(&self) -> Vec<Role> {
-        self.roles.split(',').filter_map(|r| r.trim().parse().ok()).collect()
+        self.roles
+            .split(',')
+            .filter_map(|r| r.trim().parse().ok())
+            .collect()
     }
 
     /// The user as the process sees them.
     pub fn actor(&self) -> Actor {
-        Actor { user_id: UserId(self.id), roles: self.role_list(), department_id: self.department_id.map(DepartmentId) }
+        Actor {
+            user_id: UserId(self.id),
+            roles: self.role_list(),
+            department_id: self.department_id.map(DepartmentId),
+        }
     }
 }
 
@@ -58,7 +65,11 @@ pub struct NewUser<'a> {
 }
 
 pub fn roles_text(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, roles, department_id, active";
@@ -66,7 +77,13 @@ const USER_COLUMNS: &str = "id, username, display_name, roles, department_id, ac
 impl Db {
     /// # Errors
     /// [`StorageError::Duplicate`] when the code exists.
-    pub async fn create_site(&self, code: &str, name: &str, time_zone: &str, now: Timestamp) -> Result<SiteId> {
+    pub async fn create_site(
+        &self,
+        code: &str,
+        name: &str,
+        time_zone: &str,
+        now: Timestamp,
+    ) -> Result<SiteId> {
         let sql = "INSERT INTO sites (code, name, time_zone, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let id: i64 = on_db!(self, p => sqlx::query_scalar(sql).bind(code).bind(name).bind(time_zone).bind(ms(now)).fetch_one(p).await)?;
         Ok(SiteId(id))
@@ -81,7 +98,13 @@ impl Db {
 
     /// # Errors
     /// [`StorageError::Duplicate`] when the code exists.
-    pub async fn create_department(&self, site: SiteId, code: &str, name: &str, now: Timestamp) -> Result<DepartmentId> {
+    pub async fn create_department(
+        &self,
+        site: SiteId,
+        code: &str,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<DepartmentId> {
         let sql = "INSERT INTO departments (site_id, code, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let id: i64 = on_db!(self, p => sqlx::query_scalar(sql).bind(site.0).bind(code).bind(name).bind(ms(now)).fetch_one(p).await)?;
         Ok(DepartmentId(id))
@@ -92,7 +115,8 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn departments(&self) -> Result<Vec<Department>> {
-        let sql = "SELECT id, site_id, code, name, active FROM departments ORDER BY active DESC, id";
+        let sql =
+            "SELECT id, site_id, code, name, active FROM departments ORDER BY active DESC, id";
         Ok(on_db!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
@@ -139,14 +163,18 @@ impl Db {
     /// The driver's error.
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.0).fetch_optional(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.0).fetch_optional(p).await)?,
+        )
     }
 
     /// # Errors
     /// The driver's error.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
-        Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?,
+        )
     }
 
     /// The stored password hash of an active user, for login.
@@ -154,7 +182,9 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn password_hash(&self, username: &str) -> Result<Option<(User, Option<String>)>> {
-        let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = TRUE");
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = TRUE"
+        );
         let row: Option<UserWithHash> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?;
         Ok(row.map(|r| (r.user, r.password_hash)))
     }
@@ -163,7 +193,10 @@ impl Db {
     /// The driver's error.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool> {
         let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
-        Ok(on_db!(self, p => sqlx::query(sql).bind(hash).bind(id.0).execute(p).await.map(|r| r.rows_affected()))? == 1)
+        Ok(
+            on_db!(self, p => sqlx::query(sql).bind(hash).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?
+                == 1,
+        )
     }
 
     /// Changes roles, department and whether the user may log in. A
@@ -171,7 +204,14 @@ impl Db {
     ///
     /// # Errors
     /// The driver's error.
-    pub async fn update_user(&self, id: UserId, display_name: &str, roles: &[Role], department_id: Option<DepartmentId>, active: bool) -> Result<bool> {
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        display_name: &str,
+        roles: &[Role],
+        department_id: Option<DepartmentId>,
+        active: bool,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let sql = "UPDATE users SET display_name = $1, roles = $2, department_id = $3, active = $4 WHERE id = $5";
         let roles = roles_text(roles);
@@ -188,7 +228,9 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY active DESC, department_id, username");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY active DESC, department_id, username"
+        );
         Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?)
     }
 
@@ -219,5 +261,9 @@ struct UserWithHash {
 
 /// Guards against storing an unexpected value.
 pub fn ensure(cond: bool, what: &str) -> Result<()> {
-    if cond { Ok(()) } else { Err(StorageError::Corrupt(what.to_owned())) }
+    if cond {
+        Ok(())
+    } else {
+        Err(StorageError::Corrupt(what.to_owned()))
+    }
 }

@@ -13,7 +13,8 @@ impl Db {
     pub async fn bootstrap(&self, now: Timestamp) -> Result<()> {
         self.seed_categories().await?;
         if self.sites().await?.is_empty() {
-            self.create_site("main", "总部", "Asia/Shanghai", now).await?;
+            self.create_site("main", "总部", "Asia/Shanghai", now)
+                .await?;
         }
         Ok(())
     }

@@ -38,7 +38,8 @@ fn unique_name() -> String {
 
 /// The PostgreSQL server tests use.
 pub fn postgres_admin_url() -> String {
-    std::env::var("KESU_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("KESU_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Whether PostgreSQL tests may be skipped on this machine.
@@ -65,19 +66,36 @@ impl TestDb {
                 let admin = match sqlx::PgPool::connect(&admin_url).await {
                     Ok(p) => p,
                     Err(e) if postgres_skippable() => {
-                        eprintln!("NOTICE: PostgreSQL at {admin_url} unreachable ({e}); skipping the PostgreSQL run (KESU_SKIP_POSTGRES=1)");
+                        eprintln!(
+                            "NOTICE: PostgreSQL at {admin_url} unreachable ({e}); skipping the PostgreSQL run (KESU_SKIP_POSTGRES=1)"
+                        );
                         return None;
                     }
-                    Err(e) => panic!("PostgreSQL at {admin_url} is required for this test ({e}); start it, or set KESU_SKIP_POSTGRES=1 to skip locally"),
+                    Err(e) => panic!(
+                        "PostgreSQL at {admin_url} is required for this test ({e}); start it, or set KESU_SKIP_POSTGRES=1 to skip locally"
+                    ),
                 };
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap_or_else(|e| panic!("create database: {e}"));
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("create database: {e}"));
                 admin.close().await;
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b).to_owned();
-                (format!("{base}/{name}"), Cleanup::PgDatabase { admin_url, name })
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b)
+                    .to_owned();
+                (
+                    format!("{base}/{name}"),
+                    Cleanup::PgDatabase { admin_url, name },
+                )
             }
         };
-        let db = Db::connect(&url).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+        let db = Db::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
         Some(TestDb { db, url, cleanup })
     }
 
@@ -90,7 +108,11 @@ impl TestDb {
             }
             Cleanup::PgDatabase { admin_url, name } => {
                 if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 }
             }

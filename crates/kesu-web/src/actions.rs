@@ -6,7 +6,10 @@
 use jiff::Timestamp;
 use kesu_domain::complaint::Action;
 use kesu_domain::input::{self, ComplaintNumber, InputError, InputProblem};
-use kesu_domain::{AttachmentId, Channel, Command, ContactMethod, DepartmentId, FollowUpOutcome, Role, Severity, Signal, State, UserId};
+use kesu_domain::{
+    AttachmentId, Channel, Command, ContactMethod, DepartmentId, FollowUpOutcome, Role, Severity,
+    Signal, State, UserId,
+};
 use kesu_storage::complaints::{self, ComplaintRow, CustomerInput, NewComplaint};
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,7 +29,9 @@ fn invalid(field: &'static str, problem: InputProblem) -> Failure {
 }
 
 fn code<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T, Failure> {
-    raw.trim().parse().map_err(|_| invalid(field, InputProblem::UnknownValue))
+    raw.trim()
+        .parse()
+        .map_err(|_| invalid(field, InputProblem::UnknownValue))
 }
 
 fn required(field: &'static str, raw: Option<&str>, max: usize) -> Result<String, Failure> {
@@ -98,18 +103,42 @@ pub struct NewComplaintIn {
 ///
 /// # Errors
 /// 422 for bad fields, 403 when the person may not take complaints in or classify.
-pub async fn register(state: &AppState, staff: &Staff, input: NewComplaintIn) -> Result<ComplaintRow, Failure> {
+pub async fn register(
+    state: &AppState,
+    staff: &Staff,
+    input: NewComplaintIn,
+) -> Result<ComplaintRow, Failure> {
     if !staff.actor.may_take_in() {
-        return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(Action::Register)));
+        return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(
+            Action::Register,
+        )));
     }
     let now = state.now();
-    let channel: Channel = code("channel", input.channel.as_deref().ok_or_else(|| invalid("channel", InputProblem::Missing))?)?;
+    let channel: Channel = code(
+        "channel",
+        input
+            .channel
+            .as_deref()
+            .ok_or_else(|| invalid("channel", InputProblem::Missing))?,
+    )?;
     let name = required("customer.name", input.customer.name.as_deref(), 100)?;
-    let phone = match input.customer.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let phone = match input
+        .customer
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(p) => Some(input::phone("customer.phone", p)?),
         None => None,
     };
-    let email = match input.customer.email.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let email = match input
+        .customer
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(e) => Some(input::email("customer.email", e)?),
         None => None,
     };
@@ -117,7 +146,11 @@ pub async fn register(state: &AppState, staff: &Staff, input: NewComplaintIn) ->
         return Err(invalid("customer.phone", InputProblem::Missing));
     }
     let description = required("description", input.description.as_deref(), DESCRIPTION_MAX)?;
-    let received_at = match input.received_at.as_deref().filter(|s| !s.trim().is_empty()) {
+    let received_at = match input
+        .received_at
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
         Some(raw) => {
             let t = parse_time(state, "received_at", raw)?;
             if t > now + jiff::SignedDuration::from_mins(5) {
@@ -127,24 +160,49 @@ pub async fn register(state: &AppState, staff: &Staff, input: NewComplaintIn) ->
         }
         None => now,
     };
-    let signals = input.signals.iter().filter(|s| !s.trim().is_empty()).map(|s| code::<Signal>("signals", s)).collect::<Result<Vec<_>, _>>()?;
+    let signals = input
+        .signals
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| code::<Signal>("signals", s))
+        .collect::<Result<Vec<_>, _>>()?;
     let severity = match input.severity.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => code("severity", s)?,
         None if signals.is_empty() => Severity::General,
         None => Severity::Major,
     };
-    let category = match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let category = match input
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(c) => {
-            if !staff.actor.roles.iter().any(|r| matches!(r, Role::Agent | Role::Supervisor | Role::Gm)) {
-                return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(Action::Classify)));
+            if !staff
+                .actor
+                .roles
+                .iter()
+                .any(|r| matches!(r, Role::Agent | Role::Supervisor | Role::Gm))
+            {
+                return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(
+                    Action::Classify,
+                )));
             }
-            let cat = state.db.category(c).await?.filter(|c| c.active).ok_or_else(|| invalid("category", InputProblem::UnknownValue))?;
+            let cat = state
+                .db
+                .category(c)
+                .await?
+                .filter(|c| c.active)
+                .ok_or_else(|| invalid("category", InputProblem::UnknownValue))?;
             Some(cat.code)
         }
         None => None,
     };
     let day = received_at.to_zoned(state.config.time_zone.clone()).date();
-    let day = u32::try_from(i32::from(day.year()) * 10_000 + i32::from(day.month()) * 100 + i32::from(day.day())).unwrap_or(0);
+    let day = u32::try_from(
+        i32::from(day.year()) * 10_000 + i32::from(day.month()) * 100 + i32::from(day.day()),
+    )
+    .unwrap_or(0);
     let new = NewComplaint {
         channel,
         received_at,
@@ -163,8 +221,15 @@ pub async fn register(state: &AppState, staff: &Staff, input: NewComplaintIn) ->
         severity,
         signals,
     };
-    let (_, number) = state.db.create_complaint(&new, Some(&staff.actor), now).await?;
-    state.db.complaint(number.as_str()).await?.ok_or(Failure::Internal("registered complaint vanished".into()))
+    let (_, number) = state
+        .db
+        .create_complaint(&new, Some(&staff.actor), now)
+        .await?;
+    state
+        .db
+        .complaint(number.as_str())
+        .await?
+        .ok_or(Failure::Internal("registered complaint vanished".into()))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -321,7 +386,11 @@ impl Op {
     /// # Errors
     /// [`Failure::NotFound`] for an unknown action, 422 for a body that does not fit.
     pub fn parse(segment: &str, sub: Option<i32>, body: Value) -> Result<Op, Failure> {
-        let body = if body.is_null() { Value::Object(serde_json::Map::new()) } else { body };
+        let body = if body.is_null() {
+            Value::Object(serde_json::Map::new())
+        } else {
+            body
+        };
         Ok(match (segment, sub) {
             ("register", None) => Op::Register,
             ("classify", None) => Op::Classify(from_value(body)?),
@@ -376,21 +445,56 @@ impl Op {
 ///
 /// # Errors
 /// 422 for a malformed number, 404.
-pub async fn visible(state: &AppState, staff: &Staff, number: &str) -> Result<ComplaintRow, Failure> {
+pub async fn visible(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+) -> Result<ComplaintRow, Failure> {
     let number = ComplaintNumber::parse(number)?;
-    let row = state.db.complaint(number.as_str()).await?.ok_or(Failure::NotFound)?;
-    if state.db.may_see(&staff.actor, &row).await? { Ok(row) } else { Err(Failure::NotFound) }
+    let row = state
+        .db
+        .complaint(number.as_str())
+        .await?
+        .ok_or(Failure::NotFound)?;
+    if state.db.may_see(&staff.actor, &row).await? {
+        Ok(row)
+    } else {
+        Err(Failure::NotFound)
+    }
 }
 
-async fn department(state: &AppState, field: &'static str, raw: Option<&str>) -> Result<DepartmentId, Failure> {
-    let code = raw.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| invalid(field, InputProblem::Missing))?;
-    let d = state.db.department_by_code(code).await?.filter(|d| d.active).ok_or_else(|| invalid(field, InputProblem::UnknownValue))?;
+async fn department(
+    state: &AppState,
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<DepartmentId, Failure> {
+    let code = raw
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid(field, InputProblem::Missing))?;
+    let d = state
+        .db
+        .department_by_code(code)
+        .await?
+        .filter(|d| d.active)
+        .ok_or_else(|| invalid(field, InputProblem::UnknownValue))?;
     Ok(DepartmentId(d.id))
 }
 
-async fn person(state: &AppState, field: &'static str, raw: Option<&str>) -> Result<Option<(UserId, Option<DepartmentId>)>, Failure> {
-    let Some(name) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    let u = state.db.user_by_username(name).await?.filter(|u| u.active).ok_or_else(|| invalid(field, InputProblem::UnknownValue))?;
+async fn person(
+    state: &AppState,
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<(UserId, Option<DepartmentId>)>, Failure> {
+    let Some(name) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let u = state
+        .db
+        .user_by_username(name)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| invalid(field, InputProblem::UnknownValue))?;
     Ok(Some((UserId(u.id), u.department_id.map(DepartmentId))))
 }
 
@@ -401,19 +505,46 @@ fn fen(yuan: Option<f64>) -> Result<i64, Failure> {
     })
 }
 
-async fn command(state: &AppState, tx: &mut kesu_storage::Tx, row: &ComplaintRow, op: Op) -> Result<Command, Failure> {
+async fn command(
+    state: &AppState,
+    tx: &mut kesu_storage::Tx,
+    row: &ComplaintRow,
+    op: Op,
+) -> Result<Command, Failure> {
     Ok(match op {
-        Op::Register => Command::Register { channel: code("channel", &row.channel)? },
+        Op::Register => Command::Register {
+            channel: code("channel", &row.channel)?,
+        },
         Op::Classify(i) => {
-            let cat = i.category.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| invalid("category", InputProblem::Missing))?;
-            let cat = state.db.category(cat).await?.filter(|c| c.active).ok_or_else(|| invalid("category", InputProblem::UnknownValue))?;
-            let signals = i.signals.iter().filter(|s| !s.trim().is_empty()).map(|s| code::<Signal>("signals", s)).collect::<Result<Vec<_>, _>>()?;
+            let cat = i
+                .category
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| invalid("category", InputProblem::Missing))?;
+            let cat = state
+                .db
+                .category(cat)
+                .await?
+                .filter(|c| c.active)
+                .ok_or_else(|| invalid("category", InputProblem::UnknownValue))?;
+            let signals = i
+                .signals
+                .iter()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| code::<Signal>("signals", s))
+                .collect::<Result<Vec<_>, _>>()?;
             let severity = match i.severity.as_deref().filter(|s| !s.trim().is_empty()) {
                 Some(s) => code("severity", s)?,
                 None if signals.is_empty() => Severity::General,
                 None => Severity::Major,
             };
-            Command::Classify { category: cat.code, severity, signals, reason: optional("reason", i.reason.as_deref(), LONG)? }
+            Command::Classify {
+                category: cat.code,
+                severity,
+                signals,
+                reason: optional("reason", i.reason.as_deref(), LONG)?,
+            }
         }
         Op::Dispatch(i) => Command::Dispatch {
             department_id: department(state, "department", i.department.as_deref()).await?,
@@ -432,21 +563,34 @@ async fn command(state: &AppState, tx: &mut kesu_storage::Tx, row: &ComplaintRow
         Op::Propose(i) => Command::Propose {
             measures: required("measures", i.measures.as_deref(), LONG)?,
             owner: required("owner", i.owner.as_deref(), 100)?,
-            due_at: parse_time(state, "due_at", i.due_at.as_deref().ok_or_else(|| invalid("due_at", InputProblem::Missing))?)?,
+            due_at: parse_time(
+                state,
+                "due_at",
+                i.due_at
+                    .as_deref()
+                    .ok_or_else(|| invalid("due_at", InputProblem::Missing))?,
+            )?,
             follow_up: optional("follow_up", i.follow_up.as_deref(), LONG)?.unwrap_or_default(),
             compensation_fen: fen(i.compensation_yuan)?,
         },
         Op::Answer(round, i) => Command::AnswerProposal {
             round,
-            accepted: i.accepted.ok_or_else(|| invalid("accepted", InputProblem::Missing))?,
+            accepted: i
+                .accepted
+                .ok_or_else(|| invalid("accepted", InputProblem::Missing))?,
             customer_words: required("customer_words", i.customer_words.as_deref(), LONG)?,
         },
         Op::Approve(i) => Command::Approve {
-            approved: i.approved.ok_or_else(|| invalid("approved", InputProblem::Missing))?,
+            approved: i
+                .approved
+                .ok_or_else(|| invalid("approved", InputProblem::Missing))?,
             comment: optional("comment", i.comment.as_deref(), LONG)?,
         },
         Op::TakeOver => Command::TakeOver,
-        Op::Execution(i) => Command::RecordExecution { progress: required("progress", i.progress.as_deref(), LONG)?, completed: i.completed },
+        Op::Execution(i) => Command::RecordExecution {
+            progress: required("progress", i.progress.as_deref(), LONG)?,
+            completed: i.completed,
+        },
         Op::Task(i) => Command::CreateTask {
             department_id: department(state, "department", i.department.as_deref()).await?,
             owner: person(state, "owner", i.owner.as_deref()).await?,
@@ -457,31 +601,64 @@ async fn command(state: &AppState, tx: &mut kesu_storage::Tx, row: &ComplaintRow
             },
         },
         Op::CompleteTask(seq, i) => {
-            let task = complaints::load_task(tx, kesu_domain::ComplaintId(row.id), seq).await?.ok_or(Failure::NotFound)?;
-            Command::CompleteTask { task, result: required("result", i.result.as_deref(), LONG)? }
+            let task = complaints::load_task(tx, kesu_domain::ComplaintId(row.id), seq)
+                .await?
+                .ok_or(Failure::NotFound)?;
+            Command::CompleteTask {
+                task,
+                result: required("result", i.result.as_deref(), LONG)?,
+            }
         }
         Op::Feedback(i) => Command::FeedBack {
             method: code::<ContactMethod>("method", i.method.as_deref().unwrap_or("phone"))?,
             content: required("content", i.content.as_deref(), LONG)?,
         },
         Op::FollowUp(i) => Command::FollowUp {
-            outcome: code::<FollowUpOutcome>("outcome", i.outcome.as_deref().ok_or_else(|| invalid("outcome", InputProblem::Missing))?)?,
+            outcome: code::<FollowUpOutcome>(
+                "outcome",
+                i.outcome
+                    .as_deref()
+                    .ok_or_else(|| invalid("outcome", InputProblem::Missing))?,
+            )?,
             score: match i.score {
                 Some(s) => Some(input::score("score", s)?),
                 None => None,
             },
             comment: optional("comment", i.comment.as_deref(), LONG)?,
         },
-        Op::Close(i) => Command::Close { exception_reason: optional("exception_reason", i.exception_reason.as_deref(), LONG)? },
-        Op::Reopen(i) => Command::Reopen { reason: required("reason", i.reason.as_deref(), LONG)? },
-        Op::Withdraw(i) => Command::Withdraw { reason: required("reason", i.reason.as_deref(), LONG)? },
-        Op::Reject(i) => Command::Reject { reason: required("reason", i.reason.as_deref(), LONG)? },
+        Op::Close(i) => Command::Close {
+            exception_reason: optional("exception_reason", i.exception_reason.as_deref(), LONG)?,
+        },
+        Op::Reopen(i) => Command::Reopen {
+            reason: required("reason", i.reason.as_deref(), LONG)?,
+        },
+        Op::Withdraw(i) => Command::Withdraw {
+            reason: required("reason", i.reason.as_deref(), LONG)?,
+        },
+        Op::Reject(i) => Command::Reject {
+            reason: required("reason", i.reason.as_deref(), LONG)?,
+        },
         Op::Merge(i) => {
-            let raw = i.into.as_deref().ok_or_else(|| invalid("into", InputProblem::Missing))?;
-            let number = ComplaintNumber::parse(raw).map_err(|_| invalid("into", InputProblem::BadNumber))?;
-            let target = state.db.complaint(number.as_str()).await?.ok_or_else(|| invalid("into", InputProblem::UnknownValue))?;
-            let open = target.state.parse::<State>().is_ok_and(|s| !s.is_terminal());
-            Command::Merge { into_number: target.number, into_id: kesu_domain::ComplaintId(target.id), into_open: open }
+            let raw = i
+                .into
+                .as_deref()
+                .ok_or_else(|| invalid("into", InputProblem::Missing))?;
+            let number = ComplaintNumber::parse(raw)
+                .map_err(|_| invalid("into", InputProblem::BadNumber))?;
+            let target = state
+                .db
+                .complaint(number.as_str())
+                .await?
+                .ok_or_else(|| invalid("into", InputProblem::UnknownValue))?;
+            let open = target
+                .state
+                .parse::<State>()
+                .is_ok_and(|s| !s.is_terminal());
+            Command::Merge {
+                into_number: target.number,
+                into_id: kesu_domain::ComplaintId(target.id),
+                into_open: open,
+            }
         }
     })
 }
@@ -491,12 +668,20 @@ async fn command(state: &AppState, tx: &mut kesu_storage::Tx, row: &ComplaintRow
 ///
 /// # Errors
 /// 404 unknown or invisible; 403/409/422 refusals; 409 version conflicts.
-pub async fn perform(state: &AppState, staff: &Staff, number: &str, expected_version: Option<i64>, op: Op) -> Result<ComplaintRow, Failure> {
+pub async fn perform(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    expected_version: Option<i64>,
+    op: Op,
+) -> Result<ComplaintRow, Failure> {
     let row = visible(state, staff, number).await?;
     let now = state.now();
     let policy = state.db.policy().await?;
     let mut tx = state.db.begin().await?;
-    let row = complaints::load(&mut tx, &row.number).await?.ok_or(Failure::NotFound)?;
+    let row = complaints::load(&mut tx, &row.number)
+        .await?
+        .ok_or(Failure::NotFound)?;
     if expected_version.is_some_and(|v| v != row.version) {
         return Err(Failure::VersionConflict);
     }
@@ -506,7 +691,11 @@ pub async fn perform(state: &AppState, staff: &Staff, number: &str, expected_ver
     let events = complaint.decide(command, &staff.actor, now, &policy)?;
     complaints::record(&mut tx, &complaint, &events, Some(staff.actor.user_id), now).await?;
     tx.commit().await?;
-    state.db.complaint(&row.number).await?.ok_or(Failure::NotFound)
+    state
+        .db
+        .complaint(&row.number)
+        .await?
+        .ok_or(Failure::NotFound)
 }
 
 /// File types accepted as attachments: photos, scans, documents, recordings.
@@ -529,49 +718,96 @@ const ALLOWED_TYPES: &[&str] = &[
 /// client claims); plain UTF-8 text is accepted for `.txt` files.
 pub fn sniff(filename: &str, data: &[u8]) -> Option<&'static str> {
     if let Some(kind) = infer::get(data) {
-        return ALLOWED_TYPES.iter().copied().find(|t| *t == kind.mime_type());
+        return ALLOWED_TYPES
+            .iter()
+            .copied()
+            .find(|t| *t == kind.mime_type());
     }
     let is_txt = filename.to_ascii_lowercase().ends_with(".txt");
-    (is_txt && std::str::from_utf8(data).is_ok() && !data.contains(&0)).then_some("text/plain; charset=utf-8")
+    (is_txt && std::str::from_utf8(data).is_ok() && !data.contains(&0))
+        .then_some("text/plain; charset=utf-8")
 }
 
 /// A file name safe to store and to send back: the last path component,
 /// without control or quote characters, at most 120 characters.
 pub fn clean_filename(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = last.chars().filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '<' | '>' | '|' | ':' | '*' | '?')).take(120).collect();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .take(120)
+        .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    if cleaned.is_empty() { "file".to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Stores an attachment and records it in the history.
 ///
 /// # Errors
 /// 413 too large, 422 empty or unsupported type, and as [`perform`].
-pub async fn attach(state: &AppState, staff: &Staff, number: &str, kind: &str, filename: &str, data: &[u8]) -> Result<ComplaintRow, Failure> {
+pub async fn attach(
+    state: &AppState,
+    staff: &Staff,
+    number: &str,
+    kind: &str,
+    filename: &str,
+    data: &[u8],
+) -> Result<ComplaintRow, Failure> {
     if data.len() > state.config.max_attachment_bytes {
         return Err(Failure::TooLarge);
     }
     if data.is_empty() {
         return Err(invalid("file", InputProblem::Missing));
     }
-    let kind: kesu_domain::codes::AttachmentKind = code("kind", if kind.trim().is_empty() { "evidence" } else { kind })?;
+    let kind: kesu_domain::codes::AttachmentKind = code(
+        "kind",
+        if kind.trim().is_empty() {
+            "evidence"
+        } else {
+            kind
+        },
+    )?;
     let filename = clean_filename(filename);
     let content_type = sniff(&filename, data).ok_or(Failure::UnsupportedFile)?;
     let row = visible(state, staff, number).await?;
     let now = state.now();
     let policy = state.db.policy().await?;
     let mut tx = state.db.begin().await?;
-    let row = complaints::load(&mut tx, &row.number).await?.ok_or(Failure::NotFound)?;
+    let row = complaints::load(&mut tx, &row.number)
+        .await?
+        .ok_or(Failure::NotFound)?;
     let complaint = row.to_domain()?;
     complaint.check(Action::Attach, &staff.actor)?;
-    let id = complaints::insert_attachment(&mut tx, complaint.id, kind.as_str(), &filename, content_type, data, staff.actor.user_id, now).await?;
+    let id = complaints::insert_attachment(
+        &mut tx,
+        complaint.id,
+        kind.as_str(),
+        &filename,
+        content_type,
+        data,
+        staff.actor.user_id,
+        now,
+    )
+    .await?;
     let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    let command = Command::Attach { attachment_id: AttachmentId(id), kind, filename, size };
+    let command = Command::Attach {
+        attachment_id: AttachmentId(id),
+        kind,
+        filename,
+        size,
+    };
     let events = complaint.decide(command, &staff.actor, now, &policy)?;
     complaints::record(&mut tx, &complaint, &events, Some(staff.actor.user_id), now).await?;
     tx.commit().await?;
-    state.db.complaint(&row.number).await?.ok_or(Failure::NotFound)
+    state
+        .db
+        .complaint(&row.number)
+        .await?
+        .ok_or(Failure::NotFound)
 }
 
 #[cfg(test)]
@@ -589,8 +825,14 @@ mod tests {
     #[test]
     fn uploads_are_typed_by_their_bytes_not_their_names() {
         assert_eq!(sniff("x.jpg", b"%PDF-1.7 ..."), Some("application/pdf"));
-        assert_eq!(sniff("photo.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some("image/jpeg"));
-        assert_eq!(sniff("note.txt", "客户来电记录".as_bytes()), Some("text/plain; charset=utf-8"));
+        assert_eq!(
+            sniff("photo.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            sniff("note.txt", "客户来电记录".as_bytes()),
+            Some("text/plain; charset=utf-8")
+        );
         assert_eq!(sniff("evil.exe", b"MZ\x90\x00\x03"), None);
         assert_eq!(sniff("page.html", b"<script>alert(1)</script>"), None);
     }

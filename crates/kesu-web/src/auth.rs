@@ -27,12 +27,19 @@ pub const SESSION_COOKIE: &str = "kesu_session";
 /// # Errors
 /// Only when the OS has no randomness.
 pub fn hash_password(password: &str) -> Result<String, Failure> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| Failure::Internal(format!("hash: {e}")))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Failure::Internal(format!("hash: {e}")))
 }
 
 /// Whether `password` matches a stored hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// How the request proved who it is.
@@ -69,7 +76,11 @@ impl Staff {
     pub fn check_csrf(&self, provided: Option<&str>) -> Result<(), Failure> {
         match &self.via {
             Via::Token => Ok(()),
-            Via::Session { csrf, .. } if provided.is_some_and(|p| constant_time_eq(p.as_bytes(), csrf.as_bytes())) => Ok(()),
+            Via::Session { csrf, .. }
+                if provided.is_some_and(|p| constant_time_eq(p.as_bytes(), csrf.as_bytes())) =>
+            {
+                Ok(())
+            }
             Via::Session { .. } => Err(Failure::Csrf),
         }
     }
@@ -79,7 +90,11 @@ impl Staff {
     /// # Errors
     /// [`Failure::Forbidden`].
     pub fn require_admin(&self) -> Result<(), Failure> {
-        if self.actor.is_admin() { Ok(()) } else { Err(Failure::Forbidden) }
+        if self.actor.is_admin() {
+            Ok(())
+        } else {
+            Err(Failure::Forbidden)
+        }
     }
 }
 
@@ -93,18 +108,36 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| cookie::Cookie::split_parse(v.to_owned()).flatten().collect::<Vec<_>>())
+        .flat_map(|v| {
+            cookie::Cookie::split_parse(v.to_owned())
+                .flatten()
+                .collect::<Vec<_>>()
+        })
         .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 
 /// Whether an unsafe request comes from another site.
 fn cross_site(parts: &Parts) -> bool {
-    if parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site") {
+    if parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
         return true;
     }
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match (parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), host) {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match (
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        host,
+    ) {
         (Some("null"), _) => true,
         (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
         _ => false,
@@ -118,22 +151,53 @@ impl FromRequestParts<AppState> for Staff {
         let lang = Lang::from_headers(&parts.headers);
         let now = state.now();
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
-            let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(Failure::Unauthenticated)?;
-            let user = state.db.user_by_api_token(token.trim()).await?.ok_or(Failure::Unauthenticated)?;
-            return Ok(Staff { actor: user.actor(), user, via: Via::Token, lang });
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(Failure::Unauthenticated)?;
+            let user = state
+                .db
+                .user_by_api_token(token.trim())
+                .await?
+                .ok_or(Failure::Unauthenticated)?;
+            return Ok(Staff {
+                actor: user.actor(),
+                user,
+                via: Via::Token,
+                lang,
+            });
         }
         let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(Failure::Unauthenticated)?;
-        let session = state.db.session(&token, now).await?.ok_or(Failure::Unauthenticated)?;
+        let session = state
+            .db
+            .session(&token, now)
+            .await?
+            .ok_or(Failure::Unauthenticated)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method && cross_site(parts) {
             return Err(Failure::Csrf);
         }
-        let staff = Staff { actor: session.user.actor(), user: session.user, via: Via::Session { token, csrf: session.csrf_token }, lang };
+        let staff = Staff {
+            actor: session.user.actor(),
+            user: session.user,
+            via: Via::Session {
+                token,
+                csrf: session.csrf_token,
+            },
+            lang,
+        };
         // Inside the nested `/api/v1` router `parts.uri` has lost its prefix;
         // the original URI tells whether this is an API call.
-        let path = parts.extensions.get::<axum::extract::OriginalUri>().map_or_else(|| parts.uri.path(), |o| o.0.path());
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |o| o.0.path());
         if unsafe_method && path.starts_with("/api/") {
-            let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let header = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             staff.check_csrf(header)?;
         }
         Ok(staff)
@@ -143,7 +207,24 @@ impl FromRequestParts<AppState> for Staff {
 /// A `Set-Cookie` value for the session.
 pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Failure> {
+        match <Staff as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(s) => Ok(Some(s)),
+            Err(Failure::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,22 +233,12 @@ mod tests {
 
     #[test]
     fn a_password_verifies_against_its_own_hash_only() {
-        let Ok(h) = hash_password("正确的密码 1") else { panic!("hash failed") };
+        let Ok(h) = hash_password("正确的密码 1") else {
+            panic!("hash failed")
+        };
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("正确的密码 1", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a hash"));
-    }
-}
-
-impl axum::extract::OptionalFromRequestParts<AppState> for Staff {
-    type Rejection = Failure;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Failure> {
-        match <Staff as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
-            Ok(s) => Ok(Some(s)),
-            Err(Failure::Unauthenticated) => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }

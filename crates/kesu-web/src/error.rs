@@ -16,9 +16,9 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use kesu_domain::Refusal;
 use kesu_domain::complaint::RefusalClass;
 use kesu_domain::input::InputError;
-use kesu_domain::Refusal;
 use kesu_storage::StorageError;
 use serde_json::json;
 
@@ -53,7 +53,9 @@ impl Failure {
             Failure::Csrf | Failure::Forbidden => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Malformed(_) => StatusCode::BAD_REQUEST,
-            Failure::Invalid(_) | Failure::InvalidText(_) | Failure::UnsupportedFile => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Invalid(_) | Failure::InvalidText(_) | Failure::UnsupportedFile => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Failure::Refused(r) => match r.class() {
                 RefusalClass::Forbidden => StatusCode::FORBIDDEN,
                 RefusalClass::Conflict => StatusCode::CONFLICT,
@@ -92,18 +94,27 @@ impl Failure {
             Failure::Invalid(e) => {
                 let field = t(lang, &format!("field.{}", e.field));
                 let problem = match &e.problem {
-                    kesu_domain::input::InputProblem::TooLong { max } => t(lang, "input.too_long").replace("%{max}", &max.to_string()),
+                    kesu_domain::input::InputProblem::TooLong { max } => {
+                        t(lang, "input.too_long").replace("%{max}", &max.to_string())
+                    }
                     p => t(lang, &format!("input.{}", problem_code(p))),
                 };
                 format!("{field}: {problem}")
             }
             Failure::InvalidText(m) | Failure::Malformed(m) => m.clone(),
-            Failure::Refused(Refusal::IllegalInState { action, state }) => t(lang, "refusal.illegal_transition")
-                .replace("%{action}", &t(lang, &format!("action.{}", action.as_str())))
-                .replace("%{state}", &t(lang, &format!("state.{}", state.as_str()))),
-            Failure::Refused(Refusal::NotPermitted(action)) => {
-                t(lang, "refusal.not_permitted").replace("%{action}", &t(lang, &format!("action.{}", action.as_str())))
+            Failure::Refused(Refusal::IllegalInState { action, state }) => {
+                t(lang, "refusal.illegal_transition")
+                    .replace(
+                        "%{action}",
+                        &t(lang, &format!("action.{}", action.as_str())),
+                    )
+                    .replace("%{state}", &t(lang, &format!("state.{}", state.as_str())))
             }
+            Failure::Refused(Refusal::NotPermitted(action)) => t(lang, "refusal.not_permitted")
+                .replace(
+                    "%{action}",
+                    &t(lang, &format!("action.{}", action.as_str())),
+                ),
             Failure::Refused(r) => t(lang, &format!("refusal.{}", r.code())),
             Failure::Duplicate(what) => t(lang, "error.duplicate_detail").replace("%{what}", what),
             other => t(lang, &format!("error.{}_detail", other.code())),
@@ -163,7 +174,11 @@ impl IntoResponse for Failure {
 pub async fn render_failures(req: Request, next: Next) -> Response {
     let lang = Lang::from_headers(req.headers());
     let api = req.uri().path().starts_with("/api/");
-    let path = req.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let mut res = next.run(req).await;
     let Some(failure) = res.extensions_mut().remove::<Failure>() else {
         return res;
@@ -171,7 +186,11 @@ pub async fn render_failures(req: Request, next: Next) -> Response {
     if let Failure::Internal(cause) = &failure {
         tracing::error!(error = %cause, path = %path, "request failed");
     }
-    if api { problem(&failure, lang) } else { page(&failure, lang, &path) }
+    if api {
+        problem(&failure, lang)
+    } else {
+        page(&failure, lang, &path)
+    }
 }
 
 fn problem(f: &Failure, lang: Lang) -> Response {
@@ -186,9 +205,13 @@ fn problem(f: &Failure, lang: Lang) -> Response {
         body["field"] = json!(e.field);
     }
     let mut res = (f.status(), body.to_string()).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if matches!(f, Failure::Unauthenticated) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     res
 }

@@ -48,13 +48,18 @@ impl Lang {
                 }
             }
         }
-        if let Some(al) = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+        if let Some(al) = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        {
             let mut prefs: Vec<(f32, &str)> = al
                 .split(',')
                 .map(|part| {
                     let mut it = part.split(';');
                     let tag = it.next().unwrap_or("").trim();
-                    let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse().ok())).unwrap_or(1.0);
+                    let q = it
+                        .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse().ok()))
+                        .unwrap_or(1.0);
                     (q, tag)
                 })
                 .collect();
@@ -88,9 +93,15 @@ mod tests {
     fn browser_language_is_followed_unless_the_switch_was_used() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::from_headers(&h), Lang::Zh);
-        h.insert("accept-language", HeaderValue::from_static("en-US,en;q=0.9,zh-CN;q=0.8"));
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("en-US,en;q=0.9,zh-CN;q=0.8"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::En);
-        h.insert("accept-language", HeaderValue::from_static("fr;q=1, zh-TW;q=0.5, en;q=0.4"));
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("fr;q=1, zh-TW;q=0.5, en;q=0.4"),
+        );
         assert_eq!(Lang::from_headers(&h), Lang::Zh);
         h.insert("cookie", HeaderValue::from_static("a=b; kesu_lang=en"));
         assert_eq!(Lang::from_headers(&h), Lang::En);

@@ -15,7 +15,13 @@ use crate::error::Failure;
 
 /// Maps a body rejection (too large, unreadable) to a failure.
 pub fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
-    bytes.map_err(|e| if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { Failure::TooLarge } else { Failure::Malformed(e.body_text()) })
+    bytes.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::TooLarge
+        } else {
+            Failure::Malformed(e.body_text())
+        }
+    })
 }
 
 /// Parses a JSON body into `T`: 400 when it is not JSON, 422 when it does not fit.
@@ -23,7 +29,8 @@ pub fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
 /// # Errors
 /// [`Failure::Malformed`] or [`Failure::InvalidText`].
 pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Failure> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| Failure::Malformed(format!("JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Failure::Malformed(format!("JSON: {e}")))?;
     from_value(value)
 }
 
@@ -51,7 +58,8 @@ pub fn form_value(bytes: &[u8], lists: &[&str]) -> Map<String, Value> {
         }
     }
     for l in lists {
-        map.entry((*l).to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+        map.entry((*l).to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
     }
     map
 }
@@ -90,7 +98,11 @@ pub mod flex {
             Value::Null => Ok(None),
             Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| bad("an integer", &v)),
             Value::String(s) if s.trim().is_empty() => Ok(None),
-            Value::String(s) => s.trim().parse().map(Some).map_err(|_| bad("an integer", &v)),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| bad("an integer", &v)),
             _ => Err(bad("an integer", &v)),
         }
     }

@@ -63,7 +63,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: WebConfig) -> Self {
-        AppState { db, clock, config: Arc::new(config) }
+        AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+        }
     }
 
     pub fn now(&self) -> jiff::Timestamp {
@@ -77,7 +81,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .nest("/api/v1", api::router())
-        .route("/api/openapi.json", axum::routing::get(api::openapi::openapi_json))
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(api::openapi::openapi_json),
+        )
         .fallback(|| async { error::Failure::NotFound })
         .layer(axum::middleware::from_fn(error::render_failures))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -90,7 +97,9 @@ pub fn router(state: AppState) -> Router {
 /// # Errors
 /// When the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -99,7 +108,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

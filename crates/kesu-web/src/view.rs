@@ -4,25 +4,42 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kesu_domain::{Actor, Role};
-use kesu_storage::complaints::{AttachmentRow, ComplaintRow, EventRow, ListRow, ProposalRow, TaskRow};
+use kesu_storage::complaints::{
+    AttachmentRow, ComplaintRow, EventRow, ListRow, ProposalRow, TaskRow,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 /// RFC 3339 in the desk's zone, e.g. `2026-11-22T09:30:00+08:00`.
 pub fn rfc3339(ms: i64, tz: &TimeZone) -> String {
-    Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()).unwrap_or_default()
+    Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// `2026-11-22 09:30` in the desk's zone, for pages.
 pub fn short_time(ms: i64, tz: &TimeZone) -> String {
-    Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 /// Whether this reader needs the customer's contact details unmasked
 /// (R-GV-3): customer service, handlers and the general manager do;
 /// supervisors and admins see them masked.
 pub fn sees_contacts(actor: &Actor) -> bool {
-    actor.roles.iter().any(|r| matches!(r, Role::Agent | Role::Manager | Role::Gm))
+    actor
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Agent | Role::Manager | Role::Gm))
 }
 
 /// `13800138000` → `138****8000`; `wang@example.cn` → `w***@example.cn`.
@@ -102,8 +119,19 @@ pub struct ComplaintView {
 impl ComplaintView {
     pub fn new(row: &ComplaintRow, actor: &Actor, tz: &TimeZone) -> ComplaintView {
         let unmasked = sees_contacts(actor);
-        let contact = |v: &Option<String>| v.as_ref().map(|s| if unmasked { s.clone() } else { mask(s) });
-        let actions = row.to_domain().map(|c| c.available_actions(actor).iter().map(|a| a.as_str().to_owned()).collect()).unwrap_or_default();
+        let contact = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| if unmasked { s.clone() } else { mask(s) })
+        };
+        let actions = row
+            .to_domain()
+            .map(|c| {
+                c.available_actions(actor)
+                    .iter()
+                    .map(|a| a.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
         ComplaintView {
             number: row.number.clone(),
             state: row.state.clone(),
@@ -111,10 +139,18 @@ impl ComplaintView {
             received_at: rfc3339(row.received_at, tz),
             category: row.category.clone(),
             severity: row.severity.clone(),
-            signals: row.signal_list().iter().map(|s| s.as_str().to_owned()).collect(),
+            signals: row
+                .signal_list()
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
             deadlines: Vec::new(),
             urgent: row.urgent,
-            customer: CustomerView { name: row.customer_name.clone(), phone: contact(&row.customer_phone), email: contact(&row.customer_email) },
+            customer: CustomerView {
+                name: row.customer_name.clone(),
+                phone: contact(&row.customer_phone),
+                email: contact(&row.customer_email),
+            },
             description: row.description.clone(),
             restatement: row.restatement.clone(),
             event_time: row.event_time.clone(),

@@ -23,7 +23,12 @@ pub struct Cli {
 #[derive(Args)]
 pub struct Global {
     /// Where kesu keeps its SQLite database.
-    #[arg(long, global = true, env = "KESU_DATA_DIR", default_value = "./kesu-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "KESU_DATA_DIR",
+        default_value = "./kesu-data"
+    )]
     pub data_dir: PathBuf,
     /// Database URL (`postgres://…`); default: the SQLite file in the data directory.
     #[arg(long, global = true, env = "KESU_DATABASE_URL")]
@@ -85,13 +90,19 @@ async fn open(global: &Global) -> anyhow::Result<Db> {
     let url = match &global.database {
         Some(u) => u.clone(),
         None => {
-            std::fs::create_dir_all(&global.data_dir).with_context(|| format!("cannot create data directory {}", global.data_dir.display()))?;
+            std::fs::create_dir_all(&global.data_dir).with_context(|| {
+                format!("cannot create data directory {}", global.data_dir.display())
+            })?;
             kesu_storage::sqlite_url(&global.data_dir)
         }
     };
-    let db = Db::connect(&url).await.with_context(|| format!("cannot open database {}", redact(&url)))?;
+    let db = Db::connect(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(&url)))?;
     db.migrate().await.context("database migration failed")?;
-    db.bootstrap(jiff::Timestamp::now()).await.context("database set-up failed")?;
+    db.bootstrap(jiff::Timestamp::now())
+        .await
+        .context("database set-up failed")?;
     Ok(db)
 }
 
@@ -107,7 +118,10 @@ fn random_password() -> anyhow::Result<String> {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers: {e}"))?;
-    Ok(bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -118,11 +132,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { listen } => serve(&cli.global, &listen).await,
-        Command::User { command: UserCommand::Add { username, roles, department, name, password_stdin } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    roles,
+                    department,
+                    name,
+                    password_stdin,
+                },
+        } => {
             let db = open(&cli.global).await?;
-            let roles = roles.iter().map(|r| r.trim().parse::<Role>().map_err(|_| anyhow::anyhow!("unknown role {r:?} (use agent, manager, gm, supervisor or admin)"))).collect::<anyhow::Result<Vec<_>>>()?;
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    r.trim().parse::<Role>().map_err(|_| {
+                        anyhow::anyhow!(
+                            "unknown role {r:?} (use agent, manager, gm, supervisor or admin)"
+                        )
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let department = match department {
-                Some(code) => Some(DepartmentId(db.department_by_code(&code).await?.with_context(|| format!("no department with code {code:?}"))?.id)),
+                Some(code) => Some(DepartmentId(
+                    db.department_by_code(&code)
+                        .await?
+                        .with_context(|| format!("no department with code {code:?}"))?
+                        .id,
+                )),
                 None => None,
             };
             if roles.contains(&Role::Manager) && department.is_none() {
@@ -130,7 +167,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("cannot read the password from standard input")?;
                 (s.trim_end_matches(['\n', '\r']).to_owned(), false)
             } else {
                 (random_password()?, true)
@@ -138,13 +177,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if password.chars().count() < 8 {
                 bail!("the password must have at least 8 characters");
             }
-            let hash = kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let hash =
+                kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let username = username.trim().to_ascii_lowercase();
             let display = name.unwrap_or_else(|| username.clone());
-            let new = NewUser { username: &username, display_name: &display, password_hash: Some(&hash), roles: &roles, department_id: department };
+            let new = NewUser {
+                username: &username,
+                display_name: &display,
+                password_hash: Some(&hash),
+                roles: &roles,
+                department_id: department,
+            };
             match db.create_user(&new, jiff::Timestamp::now()).await {
                 Ok(_) => {}
-                Err(kesu_storage::StorageError::Duplicate(_)) => bail!("user {username:?} already exists"),
+                Err(kesu_storage::StorageError::Duplicate(_)) => {
+                    bail!("user {username:?} already exists")
+                }
                 Err(e) => return Err(e.into()),
             }
             if generated {
@@ -154,10 +202,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { user } } => {
+        Command::Token {
+            command: TokenCommand::Create { user },
+        } => {
             let db = open(&cli.global).await?;
-            let u = db.user_by_username(&user.trim().to_ascii_lowercase()).await?.filter(|u| u.active).with_context(|| format!("no active user {user:?}"))?;
-            let token = db.create_api_token(kesu_domain::UserId(u.id), jiff::Timestamp::now()).await?;
+            let u = db
+                .user_by_username(&user.trim().to_ascii_lowercase())
+                .await?
+                .filter(|u| u.active)
+                .with_context(|| format!("no active user {user:?}"))?;
+            let token = db
+                .create_api_token(kesu_domain::UserId(u.id), jiff::Timestamp::now())
+                .await?;
             println!("{token}");
             Ok(())
         }
@@ -168,19 +224,35 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
     let db = open(global).await?;
     if db.user_count().await? == 0 {
         let password = random_password()?;
-        let hash = kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let new = NewUser { username: "admin", display_name: "管理员", password_hash: Some(&hash), roles: &[Role::Admin], department_id: None };
+        let hash =
+            kesu_web::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let new = NewUser {
+            username: "admin",
+            display_name: "管理员",
+            password_hash: Some(&hash),
+            roles: &[Role::Admin],
+            department_id: None,
+        };
         db.create_user(&new, jiff::Timestamp::now()).await?;
         println!("first start: created the admin account");
         println!("  username: admin");
-        println!("  password: {password}   (shown once: log in and change it under the account page)");
+        println!(
+            "  password: {password}   (shown once: log in and change it under the account page)"
+        );
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("kesu is running at http://{addr}/  (database: {})", db.backend());
+    println!(
+        "kesu is running at http://{addr}/  (database: {})",
+        db.backend()
+    );
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
-    kesu_web::serve(listener, state).await.context("server failed")?;
+    kesu_web::serve(listener, state)
+        .await
+        .context("server failed")?;
     sweeper.abort();
     db.close().await;
     Ok(())

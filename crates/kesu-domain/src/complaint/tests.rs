@@ -5,7 +5,11 @@ const SERVICE: DepartmentId = DepartmentId(2);
 const SALES: DepartmentId = DepartmentId(3);
 
 fn actor(id: i64, role: Role, dept: Option<DepartmentId>) -> Actor {
-    Actor { user_id: UserId(id), roles: vec![role], department_id: dept }
+    Actor {
+        user_id: UserId(id),
+        roles: vec![role],
+        department_id: dept,
+    }
 }
 fn agent() -> Actor {
     actor(1, Role::Agent, Some(DepartmentId(1)))
@@ -36,7 +40,9 @@ fn later(hours: i64) -> Timestamp {
 /// Runs a command, applies its events, and returns the complaint.
 #[track_caller]
 fn run(c: &mut Complaint, cmd: Command, who: &Actor) {
-    let events = c.decide(cmd, who, now(), &Policy::default()).unwrap_or_else(|r| panic!("refused: {r:?}"));
+    let events = c
+        .decide(cmd, who, now(), &Policy::default())
+        .unwrap_or_else(|r| panic!("refused: {r:?}"));
     for e in &events {
         c.apply(e);
     }
@@ -54,65 +60,164 @@ fn registered() -> Complaint {
 }
 
 fn classify(sev: Severity) -> Command {
-    Command::Classify { category: "repair_quality".into(), severity: sev, signals: vec![], reason: None }
+    Command::Classify {
+        category: "repair_quality".into(),
+        severity: sev,
+        signals: vec![],
+        reason: None,
+    }
 }
 
 fn dispatched(sev: Severity) -> Complaint {
     let mut c = registered();
     run(&mut c, classify(sev), &agent());
-    run(&mut c, Command::Dispatch { department_id: SERVICE, assignee: Some((manager().user_id, Some(SERVICE))) }, &agent());
+    run(
+        &mut c,
+        Command::Dispatch {
+            department_id: SERVICE,
+            assignee: Some((manager().user_id, Some(SERVICE))),
+        },
+        &agent(),
+    );
     c
 }
 
 fn propose(comp: i64) -> Command {
-    Command::Propose { measures: "免费更换刹车片".into(), owner: "王经理".into(), due_at: later(48), follow_up: "三天后电话回访".into(), compensation_fen: comp }
+    Command::Propose {
+        measures: "免费更换刹车片".into(),
+        owner: "王经理".into(),
+        due_at: later(48),
+        follow_up: "三天后电话回访".into(),
+        compensation_fen: comp,
+    }
 }
 
 fn answer(round: i32, accepted: bool) -> Command {
-    Command::AnswerProposal { round, accepted, customer_words: "可以".into() }
+    Command::AnswerProposal {
+        round,
+        accepted,
+        customer_words: "可以".into(),
+    }
 }
 
 fn executing(sev: Severity, comp: i64) -> Complaint {
     let mut c = dispatched(sev);
-    run(&mut c, Command::LogContact { method: ContactMethod::Phone, summary: "已致电".into() }, &manager());
+    run(
+        &mut c,
+        Command::LogContact {
+            method: ContactMethod::Phone,
+            summary: "已致电".into(),
+        },
+        &manager(),
+    );
     run(&mut c, propose(comp), &manager());
     run(&mut c, answer(1, true), &manager());
     if c.state == State::AwaitingApproval {
-        run(&mut c, Command::Approve { approved: true, comment: None }, &gm());
+        run(
+            &mut c,
+            Command::Approve {
+                approved: true,
+                comment: None,
+            },
+            &gm(),
+        );
     }
     c
 }
 
 fn fed_back() -> Complaint {
     let mut c = executing(Severity::General, 0);
-    run(&mut c, Command::RecordExecution { progress: "已更换".into(), completed: true }, &manager());
-    run(&mut c, Command::FeedBack { method: ContactMethod::Phone, content: "已处理完毕".into() }, &manager());
+    run(
+        &mut c,
+        Command::RecordExecution {
+            progress: "已更换".into(),
+            completed: true,
+        },
+        &manager(),
+    );
+    run(
+        &mut c,
+        Command::FeedBack {
+            method: ContactMethod::Phone,
+            content: "已处理完毕".into(),
+        },
+        &manager(),
+    );
     c
 }
 
 #[test]
 fn an_agent_registration_starts_registered_and_a_forwarded_one_received() {
-    assert_eq!(Complaint::intake_event(Some(&agent()), Channel::Phone), Event::Registered { channel: Channel::Phone });
-    assert_eq!(Complaint::intake_event(Some(&manager()), Channel::WalkIn), Event::Received { channel: Channel::WalkIn });
-    assert_eq!(Complaint::intake_event(None, Channel::Web), Event::Received { channel: Channel::Web });
+    assert_eq!(
+        Complaint::intake_event(Some(&agent()), Channel::Phone),
+        Event::Registered {
+            channel: Channel::Phone
+        }
+    );
+    assert_eq!(
+        Complaint::intake_event(Some(&manager()), Channel::WalkIn),
+        Event::Received {
+            channel: Channel::WalkIn
+        }
+    );
+    assert_eq!(
+        Complaint::intake_event(None, Channel::Web),
+        Event::Received {
+            channel: Channel::Web
+        }
+    );
 }
 
 #[test]
 fn a_general_complaint_goes_from_registration_to_closed() {
     let mut c = fed_back();
     assert_eq!(c.state, State::FedBack);
-    run(&mut c, Command::FollowUp { outcome: FollowUpOutcome::Satisfied, score: Some(5), comment: None }, &agent());
+    run(
+        &mut c,
+        Command::FollowUp {
+            outcome: FollowUpOutcome::Satisfied,
+            score: Some(5),
+            comment: None,
+        },
+        &agent(),
+    );
     assert_eq!(c.state, State::FollowUp);
-    run(&mut c, Command::Close { exception_reason: None }, &agent());
+    run(
+        &mut c,
+        Command::Close {
+            exception_reason: None,
+        },
+        &agent(),
+    );
     assert_eq!(c.state, State::Closed);
 }
 
 #[test]
 fn first_contact_by_the_handler_moves_dispatched_to_in_progress() {
     let mut c = dispatched(Severity::General);
-    run(&mut c, Command::LogContact { method: ContactMethod::Phone, summary: "x".into() }, &agent());
-    assert_eq!(c.state, State::Dispatched, "an agent's call does not start the handling");
-    run(&mut c, Command::AddNote { text: "查看维修记录".into(), consulted: None, root_cause: None, customer_expects: None }, &manager());
+    run(
+        &mut c,
+        Command::LogContact {
+            method: ContactMethod::Phone,
+            summary: "x".into(),
+        },
+        &agent(),
+    );
+    assert_eq!(
+        c.state,
+        State::Dispatched,
+        "an agent's call does not start the handling"
+    );
+    run(
+        &mut c,
+        Command::AddNote {
+            text: "查看维修记录".into(),
+            consulted: None,
+            root_cause: None,
+            customer_expects: None,
+        },
+        &manager(),
+    );
     assert_eq!(c.state, State::InProgress);
 }
 
@@ -122,19 +227,36 @@ fn a_major_complaint_needs_the_general_managers_approval_before_execution() {
     run(&mut c, propose(0), &manager());
     run(&mut c, answer(1, true), &manager());
     assert_eq!(c.state, State::AwaitingApproval);
-    assert_eq!(refusal(&c, Command::Approve { approved: true, comment: None }, &manager()), Refusal::NotPermitted(Action::Approve));
-    run(&mut c, Command::Approve { approved: true, comment: None }, &gm());
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Approve {
+                approved: true,
+                comment: None
+            },
+            &manager()
+        ),
+        Refusal::NotPermitted(Action::Approve)
+    );
+    run(
+        &mut c,
+        Command::Approve {
+            approved: true,
+            comment: None,
+        },
+        &gm(),
+    );
     assert_eq!(c.state, State::Executing);
 }
 
 #[test]
 fn compensation_above_the_limit_needs_approval_even_when_general() {
     let mut c = dispatched(Severity::General);
-    run(&mut c, propose(500_01), &manager());
+    run(&mut c, propose(50_001), &manager());
     run(&mut c, answer(1, true), &manager());
     assert_eq!(c.state, State::AwaitingApproval);
     let mut small = dispatched(Severity::General);
-    run(&mut small, propose(500_00), &manager());
+    run(&mut small, propose(50_000), &manager());
     run(&mut small, answer(1, true), &manager());
     assert_eq!(small.state, State::Executing);
 }
@@ -144,8 +266,25 @@ fn a_declined_approval_sends_the_case_back_for_a_new_proposal_with_a_reason() {
     let mut c = dispatched(Severity::Major);
     run(&mut c, propose(0), &manager());
     run(&mut c, answer(1, true), &manager());
-    assert_eq!(refusal(&c, Command::Approve { approved: false, comment: None }, &gm()), Refusal::ReasonRequired);
-    run(&mut c, Command::Approve { approved: false, comment: Some("赔偿过高".into()) }, &gm());
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Approve {
+                approved: false,
+                comment: None
+            },
+            &gm()
+        ),
+        Refusal::ReasonRequired
+    );
+    run(
+        &mut c,
+        Command::Approve {
+            approved: false,
+            comment: Some("赔偿过高".into()),
+        },
+        &gm(),
+    );
     assert_eq!(c.state, State::InProgress);
     run(&mut c, propose(0), &manager());
     assert_eq!(c.current_proposal.map(|p| p.round), Some(2));
@@ -157,9 +296,18 @@ fn a_rejected_proposal_returns_to_in_progress_and_the_next_is_round_two() {
     run(&mut c, propose(0), &manager());
     run(&mut c, answer(1, false), &manager());
     assert_eq!(c.state, State::InProgress);
-    assert_eq!(refusal(&c, answer(1, true), &manager()), Refusal::IllegalInState { action: Action::AnswerProposal, state: State::InProgress });
+    assert_eq!(
+        refusal(&c, answer(1, true), &manager()),
+        Refusal::IllegalInState {
+            action: Action::AnswerProposal,
+            state: State::InProgress
+        }
+    );
     run(&mut c, propose(0), &manager());
-    assert_eq!(refusal(&c, answer(1, true), &manager()), Refusal::NoSuchProposal(1));
+    assert_eq!(
+        refusal(&c, answer(1, true), &manager()),
+        Refusal::NoSuchProposal(1)
+    );
     run(&mut c, answer(2, true), &manager());
     assert_eq!(c.state, State::Executing);
 }
@@ -167,49 +315,165 @@ fn a_rejected_proposal_returns_to_in_progress_and_the_next_is_round_two() {
 #[test]
 fn execution_of_a_major_or_compensated_case_needs_the_signed_agreement() {
     let mut c = executing(Severity::Major, 0);
-    let done = Command::RecordExecution { progress: "完成".into(), completed: true };
-    assert_eq!(refusal(&c, done.clone(), &manager()), Refusal::AgreementRequired);
-    assert_eq!(refusal(&c, Command::FeedBack { method: ContactMethod::Phone, content: "x".into() }, &manager()), Refusal::ExecutionNotDone);
-    run(&mut c, Command::Attach { attachment_id: AttachmentId(9), kind: AttachmentKind::Agreement, filename: "协议.pdf".into(), size: 10 }, &manager());
+    let done = Command::RecordExecution {
+        progress: "完成".into(),
+        completed: true,
+    };
+    assert_eq!(
+        refusal(&c, done.clone(), &manager()),
+        Refusal::AgreementRequired
+    );
+    assert_eq!(
+        refusal(
+            &c,
+            Command::FeedBack {
+                method: ContactMethod::Phone,
+                content: "x".into()
+            },
+            &manager()
+        ),
+        Refusal::ExecutionNotDone
+    );
+    run(
+        &mut c,
+        Command::Attach {
+            attachment_id: AttachmentId(9),
+            kind: AttachmentKind::Agreement,
+            filename: "协议.pdf".into(),
+            size: 10,
+        },
+        &manager(),
+    );
     run(&mut c, done, &manager());
-    run(&mut c, Command::FeedBack { method: ContactMethod::Phone, content: "x".into() }, &manager());
+    run(
+        &mut c,
+        Command::FeedBack {
+            method: ContactMethod::Phone,
+            content: "x".into(),
+        },
+        &manager(),
+    );
     assert_eq!(c.state, State::FedBack);
 }
 
 #[test]
 fn reopens_when_customer_not_satisfied_at_follow_up() {
     let mut c = fed_back();
-    run(&mut c, Command::FollowUp { outcome: FollowUpOutcome::NotSatisfied, score: Some(2), comment: Some("还是响".into()) }, &agent());
+    run(
+        &mut c,
+        Command::FollowUp {
+            outcome: FollowUpOutcome::NotSatisfied,
+            score: Some(2),
+            comment: Some("还是响".into()),
+        },
+        &agent(),
+    );
     assert_eq!(c.state, State::Reopened);
     assert!(!c.execution_done);
-    assert_eq!(c.department_id, Some(SERVICE), "the reopened case stays with its department");
-    run(&mut c, Command::LogContact { method: ContactMethod::Phone, summary: "再次联系".into() }, &manager());
+    assert_eq!(
+        c.department_id,
+        Some(SERVICE),
+        "the reopened case stays with its department"
+    );
+    run(
+        &mut c,
+        Command::LogContact {
+            method: ContactMethod::Phone,
+            summary: "再次联系".into(),
+        },
+        &manager(),
+    );
     assert_eq!(c.state, State::InProgress);
 }
 
 #[test]
 fn closing_needs_a_satisfied_follow_up_or_an_approved_exception() {
     let mut c = fed_back();
-    assert_eq!(refusal(&c, Command::Close { exception_reason: None }, &agent()), Refusal::NotSatisfied);
-    run(&mut c, Command::FollowUp { outcome: FollowUpOutcome::Unreachable, score: None, comment: None }, &agent());
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Close {
+                exception_reason: None
+            },
+            &agent()
+        ),
+        Refusal::NotSatisfied
+    );
+    run(
+        &mut c,
+        Command::FollowUp {
+            outcome: FollowUpOutcome::Unreachable,
+            score: None,
+            comment: None,
+        },
+        &agent(),
+    );
     assert_eq!(c.state, State::FollowUp);
-    assert_eq!(refusal(&c, Command::Close { exception_reason: None }, &agent()), Refusal::NotSatisfied);
-    run(&mut c, Command::Close { exception_reason: Some("三次联系不上".into()) }, &agent());
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Close {
+                exception_reason: None
+            },
+            &agent()
+        ),
+        Refusal::NotSatisfied
+    );
+    run(
+        &mut c,
+        Command::Close {
+            exception_reason: Some("三次联系不上".into()),
+        },
+        &agent(),
+    );
     assert!(c.close_exception_pending);
     assert_eq!(c.state, State::FollowUp);
-    assert_eq!(refusal(&c, Command::Close { exception_reason: Some("again".into()) }, &agent()), Refusal::ExceptionPending);
-    run(&mut c, Command::Approve { approved: true, comment: None }, &gm());
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Close {
+                exception_reason: Some("again".into())
+            },
+            &agent()
+        ),
+        Refusal::ExceptionPending
+    );
+    run(
+        &mut c,
+        Command::Approve {
+            approved: true,
+            comment: None,
+        },
+        &gm(),
+    );
     assert_eq!(c.state, State::Closed);
 }
 
 #[test]
 fn dispatch_needs_a_category_and_an_assignee_of_that_department() {
     let c = registered();
-    assert_eq!(refusal(&c, Command::Dispatch { department_id: SERVICE, assignee: None }, &agent()), Refusal::NotClassified);
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Dispatch {
+                department_id: SERVICE,
+                assignee: None
+            },
+            &agent()
+        ),
+        Refusal::NotClassified
+    );
     let mut c = registered();
     run(&mut c, classify(Severity::General), &agent());
     assert_eq!(
-        refusal(&c, Command::Dispatch { department_id: SERVICE, assignee: Some((UserId(3), Some(SALES))) }, &agent()),
+        refusal(
+            &c,
+            Command::Dispatch {
+                department_id: SERVICE,
+                assignee: Some((UserId(3), Some(SALES)))
+            },
+            &agent()
+        ),
         Refusal::AssigneeNotInDepartment
     );
 }
@@ -218,15 +482,30 @@ fn dispatch_needs_a_category_and_an_assignee_of_that_department() {
 fn downgrading_a_major_complaint_needs_a_reason() {
     let mut c = registered();
     run(&mut c, classify(Severity::Major), &agent());
-    assert_eq!(refusal(&c, classify(Severity::General), &agent()), Refusal::ReasonRequired);
-    run(&mut c, Command::Classify { category: "repair_quality".into(), severity: Severity::General, signals: vec![], reason: Some("客户撤回赔偿要求".into()) }, &agent());
+    assert_eq!(
+        refusal(&c, classify(Severity::General), &agent()),
+        Refusal::ReasonRequired
+    );
+    run(
+        &mut c,
+        Command::Classify {
+            category: "repair_quality".into(),
+            severity: Severity::General,
+            signals: vec![],
+            reason: Some("客户撤回赔偿要求".into()),
+        },
+        &agent(),
+    );
     assert_eq!(c.severity, Severity::General);
 }
 
 #[test]
 fn a_manager_of_another_department_cannot_handle_the_complaint() {
     let c = dispatched(Severity::General);
-    assert_eq!(refusal(&c, propose(0), &other_manager()), Refusal::NotPermitted(Action::Propose));
+    assert_eq!(
+        refusal(&c, propose(0), &other_manager()),
+        Refusal::NotPermitted(Action::Propose)
+    );
     assert!(c.available_actions(&other_manager()).is_empty());
 }
 
@@ -235,54 +514,163 @@ fn the_general_manager_may_take_a_case_over_once_and_then_handles_it() {
     let mut c = dispatched(Severity::Major);
     run(&mut c, Command::TakeOver, &gm());
     assert_eq!(c.assignee_id, Some(gm().user_id));
-    assert_eq!(refusal(&c, Command::TakeOver, &gm()), Refusal::AlreadyTakenOver);
-    run(&mut c, propose(1_000_00), &gm());
+    assert_eq!(
+        refusal(&c, Command::TakeOver, &gm()),
+        Refusal::AlreadyTakenOver
+    );
+    run(&mut c, propose(100_000), &gm());
     assert_eq!(c.state, State::Proposed);
 }
 
 #[test]
 fn sub_tasks_are_numbered_and_completed_once_by_their_owner_or_department() {
     let mut c = dispatched(Severity::General);
-    run(&mut c, Command::CreateTask { department_id: SALES, owner: Some((other_manager().user_id, Some(SALES))), title: "核实销售合同".into(), due_at: Some(later(24)) }, &manager());
+    run(
+        &mut c,
+        Command::CreateTask {
+            department_id: SALES,
+            owner: Some((other_manager().user_id, Some(SALES))),
+            title: "核实销售合同".into(),
+            due_at: Some(later(24)),
+        },
+        &manager(),
+    );
     assert_eq!(c.tasks, 1);
-    let task = TaskFacts { seq: 1, department_id: SALES, owner_id: Some(other_manager().user_id), done: false };
-    run(&mut c, Command::CompleteTask { task, result: "合同无误".into() }, &other_manager());
+    let task = TaskFacts {
+        seq: 1,
+        department_id: SALES,
+        owner_id: Some(other_manager().user_id),
+        done: false,
+    };
+    run(
+        &mut c,
+        Command::CompleteTask {
+            task,
+            result: "合同无误".into(),
+        },
+        &other_manager(),
+    );
     let done = TaskFacts { done: true, ..task };
-    assert_eq!(refusal(&c, Command::CompleteTask { task: done, result: "x".into() }, &other_manager()), Refusal::TaskDone);
+    assert_eq!(
+        refusal(
+            &c,
+            Command::CompleteTask {
+                task: done,
+                result: "x".into()
+            },
+            &other_manager()
+        ),
+        Refusal::TaskDone
+    );
     let stranger = actor(9, Role::Manager, Some(DepartmentId(99)));
-    assert_eq!(refusal(&c, Command::CompleteTask { task, result: "x".into() }, &stranger), Refusal::NotPermitted(Action::CompleteTask));
+    assert_eq!(
+        refusal(
+            &c,
+            Command::CompleteTask {
+                task,
+                result: "x".into()
+            },
+            &stranger
+        ),
+        Refusal::NotPermitted(Action::CompleteTask)
+    );
 }
 
 #[test]
 fn merge_withdraw_and_reject_end_the_complaint() {
     let c = registered();
-    assert_eq!(refusal(&c, Command::Merge { into_number: "KS-1".into(), into_id: c.id, into_open: true }, &agent()), Refusal::MergeIntoItself);
-    assert_eq!(refusal(&c, Command::Merge { into_number: "KS-2".into(), into_id: ComplaintId(2), into_open: false }, &agent()), Refusal::MergeTargetClosed);
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Merge {
+                into_number: "KS-1".into(),
+                into_id: c.id,
+                into_open: true
+            },
+            &agent()
+        ),
+        Refusal::MergeIntoItself
+    );
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Merge {
+                into_number: "KS-2".into(),
+                into_id: ComplaintId(2),
+                into_open: false
+            },
+            &agent()
+        ),
+        Refusal::MergeTargetClosed
+    );
     let mut m = registered();
-    run(&mut m, Command::Merge { into_number: "KS-2".into(), into_id: ComplaintId(2), into_open: true }, &agent());
+    run(
+        &mut m,
+        Command::Merge {
+            into_number: "KS-2".into(),
+            into_id: ComplaintId(2),
+            into_open: true,
+        },
+        &agent(),
+    );
     assert_eq!(m.state, State::Merged);
-    assert!(m.available_actions(&agent()).iter().all(|a| *a == Action::Attach) || m.available_actions(&agent()).is_empty());
+    assert!(
+        m.available_actions(&agent())
+            .iter()
+            .all(|a| *a == Action::Attach)
+            || m.available_actions(&agent()).is_empty()
+    );
     let mut w = registered();
-    assert_eq!(refusal(&w, Command::Withdraw { reason: " ".into() }, &agent()), Refusal::ReasonRequired);
-    run(&mut w, Command::Withdraw { reason: "客户已自行解决".into() }, &agent());
+    assert_eq!(
+        refusal(&w, Command::Withdraw { reason: " ".into() }, &agent()),
+        Refusal::ReasonRequired
+    );
+    run(
+        &mut w,
+        Command::Withdraw {
+            reason: "客户已自行解决".into(),
+        },
+        &agent(),
+    );
     assert_eq!(w.state, State::Withdrawn);
     let mut r = registered();
-    run(&mut r, Command::Reject { reason: "非本公司业务".into() }, &agent());
+    run(
+        &mut r,
+        Command::Reject {
+            reason: "非本公司业务".into(),
+        },
+        &agent(),
+    );
     assert_eq!(r.state, State::Rejected);
-    assert_eq!(refusal(&r, Command::Reopen { reason: "x".into() }, &agent()), Refusal::IllegalInState { action: Action::Reopen, state: State::Rejected });
+    assert_eq!(
+        refusal(&r, Command::Reopen { reason: "x".into() }, &agent()),
+        Refusal::IllegalInState {
+            action: Action::Reopen,
+            state: State::Rejected
+        }
+    );
 }
 
 #[test]
 fn an_admin_configures_but_acts_on_no_complaint() {
     let c = dispatched(Severity::General);
     assert!(c.available_actions(&admin()).is_empty());
-    assert_eq!(refusal(&c, Command::Withdraw { reason: "x".into() }, &admin()), Refusal::NotPermitted(Action::Withdraw));
+    assert_eq!(
+        refusal(&c, Command::Withdraw { reason: "x".into() }, &admin()),
+        Refusal::NotPermitted(Action::Withdraw)
+    );
 }
 
 #[test]
 fn a_proposal_due_in_the_past_is_refused() {
     let c = dispatched(Severity::General);
-    let cmd = Command::Propose { measures: "x".into(), owner: "y".into(), due_at: now(), follow_up: "z".into(), compensation_fen: 0 };
+    let cmd = Command::Propose {
+        measures: "x".into(),
+        owner: "y".into(),
+        due_at: now(),
+        follow_up: "z".into(),
+        compensation_fen: 0,
+    };
     assert_eq!(refusal(&c, cmd, &manager()), Refusal::DueInPast);
 }
 
@@ -292,38 +680,85 @@ fn a_proposal_due_in_the_past_is_refused() {
 fn offered_actions_per_state_and_role() {
     let mut c = dispatched(Severity::General);
     c.state = State::Proposed;
-    c.current_proposal = Some(CurrentProposal { round: 1, compensation_fen: 0 });
-    let names = |who: &Actor| c.available_actions(who).iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",");
-    assert_eq!(names(&agent()), "classify,log_contact,add_note,answer_proposal,close,merge,withdraw,attach");
-    assert_eq!(names(&manager()), "log_contact,add_note,answer_proposal,create_task,attach");
-    assert_eq!(names(&gm()), "classify,log_contact,add_note,answer_proposal,take_over,create_task,close,merge,withdraw,attach");
-    assert_eq!(names(&supervisor()), "classify,add_note,close,merge,withdraw,attach");
+    c.current_proposal = Some(CurrentProposal {
+        round: 1,
+        compensation_fen: 0,
+    });
+    let names = |who: &Actor| {
+        c.available_actions(who)
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_eq!(
+        names(&agent()),
+        "classify,log_contact,add_note,answer_proposal,close,merge,withdraw,attach"
+    );
+    assert_eq!(
+        names(&manager()),
+        "log_contact,add_note,answer_proposal,create_task,attach"
+    );
+    assert_eq!(
+        names(&gm()),
+        "classify,log_contact,add_note,answer_proposal,take_over,create_task,close,merge,withdraw,attach"
+    );
+    assert_eq!(
+        names(&supervisor()),
+        "classify,add_note,close,merge,withdraw,attach"
+    );
 
     let mut expected_reopen = 0;
     for state in State::ALL {
         let mut c = dispatched(Severity::General);
         c.state = *state;
         let acts = c.available_actions(&agent());
-        assert_eq!(acts.contains(&Action::FollowUp), matches!(state, State::FedBack | State::FollowUp), "{state}");
-        assert_eq!(acts.contains(&Action::Register), *state == State::Received, "{state}");
+        assert_eq!(
+            acts.contains(&Action::FollowUp),
+            matches!(state, State::FedBack | State::FollowUp),
+            "{state}"
+        );
+        assert_eq!(
+            acts.contains(&Action::Register),
+            *state == State::Received,
+            "{state}"
+        );
         if acts.contains(&Action::Reopen) {
             expected_reopen += 1;
         }
         if state.is_terminal() {
-            assert!(acts.iter().all(|a| matches!(a, Action::Reopen | Action::Attach)), "{state}: {acts:?}");
+            assert!(
+                acts.iter()
+                    .all(|a| matches!(a, Action::Reopen | Action::Attach)),
+                "{state}: {acts:?}"
+            );
         }
     }
-    assert_eq!(expected_reopen, 3, "reopen from fed_back, follow_up and closed");
+    assert_eq!(
+        expected_reopen, 3,
+        "reopen from fed_back, follow_up and closed"
+    );
 }
 
 #[test]
 fn events_serialise_with_their_kind_code() {
-    let e = Event::ProposalAnswered { round: 2, accepted: false, customer_words: "不接受".into(), needs_approval: false };
+    let e = Event::ProposalAnswered {
+        round: 2,
+        accepted: false,
+        customer_words: "不接受".into(),
+        needs_approval: false,
+    };
     let json = serde_json::to_value(&e).unwrap_or_default();
     assert_eq!(json["kind"], e.kind());
-    let back: Event = serde_json::from_value(json).unwrap_or(Event::Received { channel: Channel::Phone });
+    let back: Event = serde_json::from_value(json).unwrap_or(Event::Received {
+        channel: Channel::Phone,
+    });
     assert_eq!(back, e);
-    let a = Event::ApprovalDecided { subject: ApprovalSubject::Proposal { round: 1 }, approved: true, comment: None };
+    let a = Event::ApprovalDecided {
+        subject: ApprovalSubject::Proposal { round: 1 },
+        approved: true,
+        comment: None,
+    };
     let json = serde_json::to_value(&a).unwrap_or_default();
     assert_eq!(json["subject"], "proposal");
     assert_eq!(serde_json::from_value::<Event>(json).ok(), Some(a));

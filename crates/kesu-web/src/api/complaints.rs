@@ -18,19 +18,39 @@ use crate::actions::{self, Op};
 use crate::auth::Staff;
 use crate::error::Failure;
 use crate::input;
-use crate::view::{AttachmentView, ComplaintView, EventView, ListItemView, ListView, ProposalView, TaskView};
+use crate::view::{
+    AttachmentView, ComplaintView, EventView, ListItemView, ListView, ProposalView, TaskView,
+};
 
 pub fn router() -> Router<AppState> {
     let r = Router::new()
         .route("/complaints", post(create_complaint).get(list_complaints))
         .route("/complaints/{number}", get(get_complaint))
         .route("/complaints/{number}/history", get(get_history))
-        .route("/complaints/{number}/proposals", get(list_proposals).post(propose))
-        .route("/complaints/{number}/proposals/{round}/answer", post(answer_proposal))
-        .route("/complaints/{number}/tasks", get(list_tasks).post(create_task))
-        .route("/complaints/{number}/tasks/{seq}/complete", post(complete_task))
-        .route("/complaints/{number}/attachments", get(list_attachments).post(upload_attachment))
-        .route("/complaints/{number}/attachments/{id}", get(download_attachment));
+        .route(
+            "/complaints/{number}/proposals",
+            get(list_proposals).post(propose),
+        )
+        .route(
+            "/complaints/{number}/proposals/{round}/answer",
+            post(answer_proposal),
+        )
+        .route(
+            "/complaints/{number}/tasks",
+            get(list_tasks).post(create_task),
+        )
+        .route(
+            "/complaints/{number}/tasks/{seq}/complete",
+            post(complete_task),
+        )
+        .route(
+            "/complaints/{number}/attachments",
+            get(list_attachments).post(upload_attachment),
+        )
+        .route(
+            "/complaints/{number}/attachments/{id}",
+            get(download_attachment),
+        );
     r.route("/complaints/{number}/register", post(register))
         .route("/complaints/{number}/classify", post(classify))
         .route("/complaints/{number}/dispatch", post(dispatch))
@@ -53,12 +73,26 @@ pub fn router() -> Router<AppState> {
 /// # Errors
 /// 400 for an `If-Match` that is not a version.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Failure> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let raw = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
-    raw.parse().map(Some).map_err(|_| Failure::Malformed("If-Match must be a complaint version".into()))
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = v
+        .to_str()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"');
+    raw.parse()
+        .map(Some)
+        .map_err(|_| Failure::Malformed("If-Match must be a complaint version".into()))
 }
 
-fn complaint_response(state: &AppState, staff: &Staff, row: &kesu_storage::complaints::ComplaintRow, status: StatusCode) -> Response {
+fn complaint_response(
+    state: &AppState,
+    staff: &Staff,
+    row: &kesu_storage::complaints::ComplaintRow,
+    status: StatusCode,
+) -> Response {
     let view = ComplaintView::new(row, &staff.actor, &state.config.time_zone);
     let mut res = (status, Json(view)).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", row.version)) {
@@ -75,11 +109,20 @@ fn complaint_response(state: &AppState, staff: &Staff, row: &kesu_storage::compl
 /// Register a complaint (R-IN-2). Answers 201 only after the record is committed.
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = crate::actions::NewComplaintIn,
     responses((status = 201, body = ComplaintView), (status = 400, description = "malformed JSON"), (status = 422, description = "invalid field")))]
-pub async fn create_complaint(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+pub async fn create_complaint(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let body = input::body(body)?;
     let new: actions::NewComplaintIn = input::json(&body)?;
     let row = actions::register(&state, &staff, new).await?;
-    Ok(complaint_response(&state, &staff, &row, StatusCode::CREATED))
+    Ok(complaint_response(
+        &state,
+        &staff,
+        &row,
+        StatusCode::CREATED,
+    ))
 }
 
 /// List filters.
@@ -111,16 +154,26 @@ impl ListQuery {
     /// [`Failure::Invalid`].
     pub fn filter(&self, default_per_page: u32) -> Result<ListFilter, Failure> {
         use kesu_domain::input::{InputError, InputProblem};
-        fn opt<T: std::str::FromStr>(field: &'static str, v: &Option<String>) -> Result<Option<T>, Failure> {
+        fn opt<T: std::str::FromStr>(
+            field: &'static str,
+            v: &Option<String>,
+        ) -> Result<Option<T>, Failure> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                Some(s) => s.parse().map(Some).map_err(|_| Failure::Invalid(InputError::new(field, InputProblem::UnknownValue))),
+                Some(s) => s.parse().map(Some).map_err(|_| {
+                    Failure::Invalid(InputError::new(field, InputProblem::UnknownValue))
+                }),
                 None => Ok(None),
             }
         }
         Ok(ListFilter {
-            queue: if self.queue.as_deref() == Some("mine") { Queue::Mine } else { Queue::Team },
+            queue: if self.queue.as_deref() == Some("mine") {
+                Queue::Mine
+            } else {
+                Queue::Team
+            },
             state: opt("state", &self.state)?,
-            department_id: opt::<i64>("department", &self.department)?.map(kesu_domain::DepartmentId),
+            department_id: opt::<i64>("department", &self.department)?
+                .map(kesu_domain::DepartmentId),
             severity: opt("severity", &self.severity)?,
             channel: opt("channel", &self.channel)?,
             open_only: matches!(self.open.as_deref(), Some("true" | "1" | "on")),
@@ -132,66 +185,133 @@ impl ListQuery {
 
 /// List complaints I may see, newest first, with filters and paging.
 #[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints", params(ListQuery), responses((status = 200, body = ListView)))]
-pub async fn list_complaints(State(state): State<AppState>, staff: Staff, RawQuery(q): RawQuery) -> Result<Json<ListView>, Failure> {
+pub async fn list_complaints(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(q): RawQuery,
+) -> Result<Json<ListView>, Failure> {
     let filter = ListQuery::parse(q.as_deref()).filter(50)?;
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
     let tz = &state.config.time_zone;
-    Ok(Json(ListView { items: page.items.iter().map(|r| ListItemView::new(r, tz)).collect(), page: page.page, per_page: page.per_page, has_next: page.has_next }))
+    Ok(Json(ListView {
+        items: page
+            .items
+            .iter()
+            .map(|r| ListItemView::new(r, tz))
+            .collect(),
+        page: page.page,
+        per_page: page.per_page,
+        has_next: page.has_next,
+    }))
 }
 
 /// One complaint by number.
 #[utoipa::path(get, path = "/api/v1/complaints/{number}", tag = "complaints", params(("number" = String, Path, description = "e.g. KS-20261122-0007")),
     responses((status = 200, body = ComplaintView), (status = 404, description = "unknown number")))]
-pub async fn get_complaint(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Result<Response, Failure> {
+pub async fn get_complaint(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
 }
 
 /// The append-only history of a complaint, oldest first.
 #[utoipa::path(get, path = "/api/v1/complaints/{number}/history", tag = "complaints", params(("number" = String, Path)), responses((status = 200, body = Vec<EventView>)))]
-pub async fn get_history(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Result<Json<Vec<EventView>>, Failure> {
+pub async fn get_history(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<EventView>>, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let events = state.db.history(kesu_domain::ComplaintId(row.id)).await?;
-    Ok(Json(events.iter().map(|e| EventView::new(e, &state.config.time_zone)).collect()))
+    Ok(Json(
+        events
+            .iter()
+            .map(|e| EventView::new(e, &state.config.time_zone))
+            .collect(),
+    ))
 }
 
 /// The resolution proposals and the customer's answers (R-HD-6, R-HD-8).
 #[utoipa::path(get, path = "/api/v1/complaints/{number}/proposals", tag = "complaints", params(("number" = String, Path)), responses((status = 200, body = Vec<ProposalView>)))]
-pub async fn list_proposals(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Result<Json<Vec<ProposalView>>, Failure> {
+pub async fn list_proposals(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<ProposalView>>, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let items = state.db.proposals(kesu_domain::ComplaintId(row.id)).await?;
-    Ok(Json(items.iter().map(|p| ProposalView::new(p, &state.config.time_zone)).collect()))
+    Ok(Json(
+        items
+            .iter()
+            .map(|p| ProposalView::new(p, &state.config.time_zone))
+            .collect(),
+    ))
 }
 
 /// Sub-tasks asked of other departments (R-HD-10).
 #[utoipa::path(get, path = "/api/v1/complaints/{number}/tasks", tag = "complaints", params(("number" = String, Path)), responses((status = 200, body = Vec<TaskView>)))]
-pub async fn list_tasks(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Result<Json<Vec<TaskView>>, Failure> {
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<TaskView>>, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let items = state.db.tasks(kesu_domain::ComplaintId(row.id)).await?;
-    Ok(Json(items.iter().map(|t| TaskView::new(t, &state.config.time_zone)).collect()))
+    Ok(Json(
+        items
+            .iter()
+            .map(|t| TaskView::new(t, &state.config.time_zone))
+            .collect(),
+    ))
 }
 
 /// The files attached to a complaint.
 #[utoipa::path(get, path = "/api/v1/complaints/{number}/attachments", tag = "complaints", params(("number" = String, Path)), responses((status = 200, body = Vec<AttachmentView>)))]
-pub async fn list_attachments(State(state): State<AppState>, staff: Staff, Path(number): Path<String>) -> Result<Json<Vec<AttachmentView>>, Failure> {
+pub async fn list_attachments(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<AttachmentView>>, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
-    let items = state.db.attachments(kesu_domain::ComplaintId(row.id)).await?;
-    Ok(Json(items.iter().map(|a| AttachmentView::new(a, &state.config.time_zone)).collect()))
+    let items = state
+        .db
+        .attachments(kesu_domain::ComplaintId(row.id))
+        .await?;
+    Ok(Json(
+        items
+            .iter()
+            .map(|a| AttachmentView::new(a, &state.config.time_zone))
+            .collect(),
+    ))
 }
 
 /// Downloads an attachment (always as a download, never rendered inline).
 #[utoipa::path(get, path = "/api/v1/complaints/{number}/attachments/{id}", tag = "complaints", params(("number" = String, Path), ("id" = i64, Path)),
     responses((status = 200, description = "the file"), (status = 404)))]
-pub async fn download_attachment(State(state): State<AppState>, staff: Staff, Path((number, id)): Path<(String, String)>) -> Result<Response, Failure> {
+pub async fn download_attachment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let id: i64 = id.parse().map_err(|_| Failure::NotFound)?;
-    let file = state.db.attachment_data(kesu_domain::ComplaintId(row.id), id).await?.ok_or(Failure::NotFound)?;
+    let file = state
+        .db
+        .attachment_data(kesu_domain::ComplaintId(row.id), id)
+        .await?
+        .ok_or(Failure::NotFound)?;
     Ok(file_response(file))
 }
 
 /// A stored file as an attachment download.
 pub fn file_response(file: kesu_storage::complaints::AttachmentData) -> Response {
-    let disposition = format!("attachment; filename=\"download\"; filename*=UTF-8''{}", crate::error::url_escape(&file.filename));
+    let disposition = format!(
+        "attachment; filename=\"download\"; filename*=UTF-8''{}",
+        crate::error::url_escape(&file.filename)
+    );
     let mut res = file.data.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&file.content_type) {
@@ -200,7 +320,10 @@ pub fn file_response(file: kesu_storage::complaints::AttachmentData) -> Response
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
@@ -208,9 +331,22 @@ pub fn file_response(file: kesu_storage::complaints::AttachmentData) -> Response
 #[utoipa::path(post, path = "/api/v1/complaints/{number}/attachments", tag = "complaints", params(("number" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "`file` and optional `kind`"),
     responses((status = 200, body = ComplaintView), (status = 413, description = "too large"), (status = 422, description = "unsupported type")))]
-pub async fn upload_attachment(State(state): State<AppState>, staff: Staff, Path(number): Path<String>, multipart: Multipart) -> Result<Response, Failure> {
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, Failure> {
     let upload = read_upload(multipart).await?;
-    let row = actions::attach(&state, &staff, &number, &upload.kind, &upload.filename, &upload.data).await?;
+    let row = actions::attach(
+        &state,
+        &staff,
+        &number,
+        &upload.kind,
+        &upload.filename,
+        &upload.data,
+    )
+    .await?;
     Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
 }
 
@@ -239,7 +375,11 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, Failure> {
         match name.as_str() {
             "file" => {
                 up.filename = field.file_name().unwrap_or("file").to_owned();
-                up.data = field.bytes().await.map_err(|e| multipart_failure(&e))?.to_vec();
+                up.data = field
+                    .bytes()
+                    .await
+                    .map_err(|e| multipart_failure(&e))?
+                    .to_vec();
             }
             "kind" => up.kind = field.text().await.map_err(|e| multipart_failure(&e))?,
             "csrf" => up.csrf = Some(field.text().await.map_err(|e| multipart_failure(&e))?),
@@ -250,12 +390,28 @@ pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, Failure> {
 }
 
 fn multipart_failure(e: &axum::extract::multipart::MultipartError) -> Failure {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Failure::TooLarge } else { Failure::Malformed(e.body_text()) }
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Failure::TooLarge
+    } else {
+        Failure::Malformed(e.body_text())
+    }
 }
 
-async fn act(state: AppState, staff: Staff, number: String, headers: &HeaderMap, body: Result<Bytes, BytesRejection>, segment: &str, sub: Option<i32>) -> Result<Response, Failure> {
+async fn act(
+    state: AppState,
+    staff: Staff,
+    number: String,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    segment: &str,
+    sub: Option<i32>,
+) -> Result<Response, Failure> {
     let body = input::body(body)?;
-    let value = if body.iter().all(u8::is_ascii_whitespace) { serde_json::Value::Null } else { input::json(&body)? };
+    let value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        input::json(&body)?
+    };
     let op = Op::parse(segment, sub, value)?;
     let row = actions::perform(&state, &staff, &number, if_match(headers)?, op).await?;
     Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
@@ -330,7 +486,13 @@ action_endpoint!(
 /// Record the customer's answer to a proposal (R-HD-8).
 #[utoipa::path(post, path = "/api/v1/complaints/{number}/proposals/{round}/answer", tag = "complaint actions", request_body = crate::actions::AnswerIn,
     params(("number" = String, Path), ("round" = i32, Path)), responses((status = 200, body = ComplaintView), (status = 409, description = "no such proposal waiting")))]
-pub async fn answer_proposal(State(state): State<AppState>, staff: Staff, Path((number, round)): Path<(String, String)>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+pub async fn answer_proposal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, round)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let round = round.parse().map_err(|_| Failure::NotFound)?;
     act(state, staff, number, &headers, body, "answer", Some(round)).await
 }
@@ -338,7 +500,13 @@ pub async fn answer_proposal(State(state): State<AppState>, staff: Staff, Path((
 /// Complete a sub-task with its result.
 #[utoipa::path(post, path = "/api/v1/complaints/{number}/tasks/{seq}/complete", tag = "complaint actions", request_body = crate::actions::TaskDoneIn,
     params(("number" = String, Path), ("seq" = i32, Path)), responses((status = 200, body = ComplaintView)))]
-pub async fn complete_task(State(state): State<AppState>, staff: Staff, Path((number, seq)): Path<(String, String)>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+pub async fn complete_task(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, seq)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let seq = seq.parse().map_err(|_| Failure::NotFound)?;
     act(state, staff, number, &headers, body, "complete", Some(seq)).await
 }

@@ -36,5 +36,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = Health), (status = 500, description = "database down")))]
 pub async fn get_health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
     state.db.ping().await?;
-    Ok(Json(Health { status: "ok".into(), database: state.db.backend().into(), version: env!("CARGO_PKG_VERSION").into() }))
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: state.db.backend().into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
 }

@@ -24,7 +24,10 @@ use crate::input;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sites", get(list_sites).post(create_site))
-        .route("/departments", get(list_departments).post(create_department))
+        .route(
+            "/departments",
+            get(list_departments).post(create_department),
+        )
         .route("/users", get(list_users).post(create_user))
         .route("/categories", get(list_categories).post(create_category))
         .route("/customers", get(find_customers))
@@ -43,7 +46,11 @@ pub fn parse_code(field: &'static str, raw: Option<&str>) -> Result<String, Fail
     if c.is_empty() {
         return Err(invalid(field, InputProblem::Missing));
     }
-    if c.len() > 40 || !c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
+    if c.len() > 40
+        || !c
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
         return Err(invalid(field, InputProblem::UnknownValue));
     }
     Ok(c.to_owned())
@@ -59,14 +66,30 @@ pub struct SiteView {
 
 impl From<Site> for SiteView {
     fn from(s: Site) -> Self {
-        SiteView { id: s.id, code: s.code, name: s.name, time_zone: s.time_zone }
+        SiteView {
+            id: s.id,
+            code: s.code,
+            name: s.name,
+            time_zone: s.time_zone,
+        }
     }
 }
 
 /// Sites (stores, dealerships, branches).
 #[utoipa::path(get, path = "/api/v1/sites", tag = "organisation", responses((status = 200, body = Vec<SiteView>)))]
-pub async fn list_sites(State(state): State<AppState>, _staff: Staff) -> Result<Json<Vec<SiteView>>, Failure> {
-    Ok(Json(state.db.sites().await?.into_iter().map(SiteView::from).collect()))
+pub async fn list_sites(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<SiteView>>, Failure> {
+    Ok(Json(
+        state
+            .db
+            .sites()
+            .await?
+            .into_iter()
+            .map(SiteView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -79,7 +102,11 @@ pub struct SiteIn {
 
 /// Create a site (admin).
 #[utoipa::path(post, path = "/api/v1/sites", tag = "organisation", request_body = SiteIn, responses((status = 201, body = SiteView), (status = 409, description = "code taken")))]
-pub async fn create_site(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<SiteView>), Failure> {
+pub async fn create_site(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SiteView>), Failure> {
     staff.require_admin()?;
     let i: SiteIn = input::json(&input::body(body)?)?;
     let site = create_site_from(&state, i).await?;
@@ -93,12 +120,22 @@ pub async fn create_site(State(state): State<AppState>, staff: Staff, body: Resu
 pub async fn create_site_from(state: &AppState, i: SiteIn) -> Result<Site, Failure> {
     let code = parse_code("code", i.code.as_deref())?;
     let name = kesu_domain::input::required_text("name", i.name.as_deref(), 100)?;
-    let tz = i.time_zone.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("Asia/Shanghai");
+    let tz = i
+        .time_zone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("Asia/Shanghai");
     if jiff::tz::TimeZone::get(tz).is_err() {
         return Err(invalid("time_zone", InputProblem::UnknownValue));
     }
     let id = state.db.create_site(&code, &name, tz, state.now()).await?;
-    Ok(Site { id: id.0, code, name, time_zone: tz.to_owned() })
+    Ok(Site {
+        id: id.0,
+        code,
+        name,
+        time_zone: tz.to_owned(),
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -112,14 +149,31 @@ pub struct DepartmentView {
 
 impl From<Department> for DepartmentView {
     fn from(d: Department) -> Self {
-        DepartmentView { id: d.id, site_id: d.site_id, code: d.code, name: d.name, active: d.active }
+        DepartmentView {
+            id: d.id,
+            site_id: d.site_id,
+            code: d.code,
+            name: d.name,
+            active: d.active,
+        }
     }
 }
 
 /// Departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "organisation", responses((status = 200, body = Vec<DepartmentView>)))]
-pub async fn list_departments(State(state): State<AppState>, _staff: Staff) -> Result<Json<Vec<DepartmentView>>, Failure> {
-    Ok(Json(state.db.departments().await?.into_iter().map(DepartmentView::from).collect()))
+pub async fn list_departments(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<DepartmentView>>, Failure> {
+    Ok(Json(
+        state
+            .db
+            .departments()
+            .await?
+            .into_iter()
+            .map(DepartmentView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -132,26 +186,51 @@ pub struct DepartmentIn {
 
 /// Create a department (admin).
 #[utoipa::path(post, path = "/api/v1/departments", tag = "organisation", request_body = DepartmentIn, responses((status = 201, body = DepartmentView), (status = 409, description = "code taken")))]
-pub async fn create_department(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<DepartmentView>), Failure> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<DepartmentView>), Failure> {
     staff.require_admin()?;
     let i: DepartmentIn = input::json(&input::body(body)?)?;
-    Ok((StatusCode::CREATED, Json(create_department_from(&state, i).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_department_from(&state, i).await?.into()),
+    ))
 }
 
 /// Validates and creates a department (shared with the admin page).
 ///
 /// # Errors
 /// 422 for bad fields, 409 for a taken code.
-pub async fn create_department_from(state: &AppState, i: DepartmentIn) -> Result<Department, Failure> {
+pub async fn create_department_from(
+    state: &AppState,
+    i: DepartmentIn,
+) -> Result<Department, Failure> {
     let code = parse_code("code", i.code.as_deref())?;
     let name = kesu_domain::input::required_text("name", i.name.as_deref(), 100)?;
     let sites = state.db.sites().await?;
     let site = match i.site.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(c) => sites.into_iter().find(|s| s.code == c).ok_or_else(|| invalid("site", InputProblem::UnknownValue))?,
-        None => sites.into_iter().next().ok_or_else(|| invalid("site", InputProblem::Missing))?,
+        Some(c) => sites
+            .into_iter()
+            .find(|s| s.code == c)
+            .ok_or_else(|| invalid("site", InputProblem::UnknownValue))?,
+        None => sites
+            .into_iter()
+            .next()
+            .ok_or_else(|| invalid("site", InputProblem::Missing))?,
     };
-    let id = state.db.create_department(SiteId(site.id), &code, &name, state.now()).await?;
-    Ok(Department { id: id.0, site_id: site.id, code, name, active: true })
+    let id = state
+        .db
+        .create_department(SiteId(site.id), &code, &name, state.now())
+        .await?;
+    Ok(Department {
+        id: id.0,
+        site_id: site.id,
+        code,
+        name,
+        active: true,
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -167,7 +246,11 @@ pub struct UserView {
 impl From<User> for UserView {
     fn from(u: User) -> Self {
         UserView {
-            roles: u.role_list().iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: u
+                .role_list()
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
             id: u.id,
             username: u.username,
             display_name: u.display_name,
@@ -179,8 +262,19 @@ impl From<User> for UserView {
 
 /// Staff members.
 #[utoipa::path(get, path = "/api/v1/users", tag = "organisation", responses((status = 200, body = Vec<UserView>)))]
-pub async fn list_users(State(state): State<AppState>, _staff: Staff) -> Result<Json<Vec<UserView>>, Failure> {
-    Ok(Json(state.db.users().await?.into_iter().map(UserView::from).collect()))
+pub async fn list_users(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<UserView>>, Failure> {
+    Ok(Json(
+        state
+            .db
+            .users()
+            .await?
+            .into_iter()
+            .map(UserView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -198,7 +292,11 @@ pub struct UserIn {
 
 /// Create a user (admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "organisation", request_body = UserIn, responses((status = 201, body = UserView), (status = 409, description = "username taken")))]
-pub async fn create_user(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<UserView>), Failure> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<UserView>), Failure> {
     staff.require_admin()?;
     let i: UserIn = input::json(&input::body(body)?)?;
     let user = create_user_from(&state, i).await?;
@@ -214,7 +312,11 @@ pub fn parse_username(raw: Option<&str>) -> Result<String, Failure> {
     if u.is_empty() {
         return Err(invalid("username", InputProblem::Missing));
     }
-    if !(2..=40).contains(&u.len()) || !u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)) {
+    if !(2..=40).contains(&u.len())
+        || !u
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
         return Err(invalid("username", InputProblem::UnknownValue));
     }
     Ok(u)
@@ -225,8 +327,20 @@ pub fn parse_username(raw: Option<&str>) -> Result<String, Failure> {
 /// # Errors
 /// 422.
 pub fn parse_roles(raw: &[String]) -> Result<Vec<Role>, Failure> {
-    let roles = raw.iter().filter(|r| !r.trim().is_empty()).map(|r| r.trim().parse::<Role>().map_err(|_| invalid("roles", InputProblem::UnknownValue))).collect::<Result<Vec<_>, _>>()?;
-    if roles.is_empty() { Err(invalid("roles", InputProblem::Missing)) } else { Ok(roles) }
+    let roles = raw
+        .iter()
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| {
+            r.trim()
+                .parse::<Role>()
+                .map_err(|_| invalid("roles", InputProblem::UnknownValue))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if roles.is_empty() {
+        Err(invalid("roles", InputProblem::Missing))
+    } else {
+        Ok(roles)
+    }
 }
 
 /// Validates and creates a user (shared with the admin page).
@@ -235,23 +349,46 @@ pub fn parse_roles(raw: &[String]) -> Result<Vec<Role>, Failure> {
 /// 422 for bad fields, 409 for a taken username.
 pub async fn create_user_from(state: &AppState, i: UserIn) -> Result<User, Failure> {
     let username = parse_username(i.username.as_deref())?;
-    let display_name = kesu_domain::input::text("display_name", i.display_name.as_deref(), 100, false)?.unwrap_or_else(|| username.clone());
+    let display_name =
+        kesu_domain::input::text("display_name", i.display_name.as_deref(), 100, false)?
+            .unwrap_or_else(|| username.clone());
     let password = i.password.unwrap_or_default();
     if password.chars().count() < 8 || password.len() > 200 {
         return Err(invalid("password", InputProblem::Missing));
     }
     let roles = parse_roles(&i.roles)?;
-    let department = match i.department.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(code) => Some(state.db.department_by_code(code).await?.ok_or_else(|| invalid("department", InputProblem::UnknownValue))?),
+    let department = match i
+        .department
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => Some(
+            state
+                .db
+                .department_by_code(code)
+                .await?
+                .ok_or_else(|| invalid("department", InputProblem::UnknownValue))?,
+        ),
         None => None,
     };
     if roles.contains(&Role::Manager) && department.is_none() {
         return Err(invalid("department", InputProblem::Missing));
     }
     let hash = hash_password(&password)?;
-    let new = NewUser { username: &username, display_name: &display_name, password_hash: Some(&hash), roles: &roles, department_id: department.as_ref().map(|d| DepartmentId(d.id)) };
+    let new = NewUser {
+        username: &username,
+        display_name: &display_name,
+        password_hash: Some(&hash),
+        roles: &roles,
+        department_id: department.as_ref().map(|d| DepartmentId(d.id)),
+    };
     let id = state.db.create_user(&new, state.now()).await?;
-    state.db.user(id).await?.ok_or(Failure::Internal("created user vanished".into()))
+    state
+        .db
+        .user(id)
+        .await?
+        .ok_or(Failure::Internal("created user vanished".into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -265,14 +402,31 @@ pub struct CategoryView {
 
 impl From<Category> for CategoryView {
     fn from(c: Category) -> Self {
-        CategoryView { code: c.code, parent_code: c.parent_code, name_zh: c.name_zh, name_en: c.name_en, active: c.active }
+        CategoryView {
+            code: c.code,
+            parent_code: c.parent_code,
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+            active: c.active,
+        }
     }
 }
 
 /// The category tree (R-CL-1).
 #[utoipa::path(get, path = "/api/v1/categories", tag = "organisation", responses((status = 200, body = Vec<CategoryView>)))]
-pub async fn list_categories(State(state): State<AppState>, _staff: Staff) -> Result<Json<Vec<CategoryView>>, Failure> {
-    Ok(Json(state.db.categories().await?.into_iter().map(CategoryView::from).collect()))
+pub async fn list_categories(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> Result<Json<Vec<CategoryView>>, Failure> {
+    Ok(Json(
+        state
+            .db
+            .categories()
+            .await?
+            .into_iter()
+            .map(CategoryView::from)
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -286,10 +440,17 @@ pub struct CategoryIn {
 
 /// Add a category (admin).
 #[utoipa::path(post, path = "/api/v1/categories", tag = "organisation", request_body = CategoryIn, responses((status = 201, body = CategoryView), (status = 409, description = "code taken")))]
-pub async fn create_category(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<CategoryView>), Failure> {
+pub async fn create_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<CategoryView>), Failure> {
     staff.require_admin()?;
     let i: CategoryIn = input::json(&input::body(body)?)?;
-    Ok((StatusCode::CREATED, Json(create_category_from(&state, i).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(create_category_from(&state, i).await?.into()),
+    ))
 }
 
 /// Validates and creates a category (shared with the admin page).
@@ -299,13 +460,31 @@ pub async fn create_category(State(state): State<AppState>, staff: Staff, body: 
 pub async fn create_category_from(state: &AppState, i: CategoryIn) -> Result<Category, Failure> {
     let code = parse_code("code", i.code.as_deref())?;
     let name_zh = kesu_domain::input::required_text("name_zh", i.name_zh.as_deref(), 60)?;
-    let name_en = kesu_domain::input::text("name_en", i.name_en.as_deref(), 60, false)?.unwrap_or_else(|| name_zh.clone());
+    let name_en = kesu_domain::input::text("name_en", i.name_en.as_deref(), 60, false)?
+        .unwrap_or_else(|| name_zh.clone());
     let parent = match i.parent.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(p) => Some(state.db.category(p).await?.ok_or_else(|| invalid("parent", InputProblem::UnknownValue))?.code),
+        Some(p) => Some(
+            state
+                .db
+                .category(p)
+                .await?
+                .ok_or_else(|| invalid("parent", InputProblem::UnknownValue))?
+                .code,
+        ),
         None => None,
     };
-    let id = state.db.create_category(&code, parent.as_deref(), &name_zh, &name_en).await?;
-    Ok(Category { id, code, parent_code: parent, name_zh, name_en, active: true })
+    let id = state
+        .db
+        .create_category(&code, parent.as_deref(), &name_zh, &name_en)
+        .await?;
+    Ok(Category {
+        id,
+        code,
+        parent_code: parent,
+        name_zh,
+        name_en,
+        active: true,
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -319,13 +498,23 @@ pub struct CustomerMatchView {
 
 impl From<CustomerMatch> for CustomerMatchView {
     fn from(c: CustomerMatch) -> Self {
-        CustomerMatchView { name: c.name, phone: c.phone, email: c.email, complaints: c.complaints, open_complaints: c.open_complaints }
+        CustomerMatchView {
+            name: c.name,
+            phone: c.phone,
+            email: c.email,
+            complaints: c.complaints,
+            open_complaints: c.open_complaints,
+        }
     }
 }
 
 /// Known customers by phone number, for registration (`?phone=…`).
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(("phone" = String, Query)), responses((status = 200, body = Vec<CustomerMatchView>)))]
-pub async fn find_customers(State(state): State<AppState>, staff: Staff, RawQuery(q): RawQuery) -> Result<Json<Vec<CustomerMatchView>>, Failure> {
+pub async fn find_customers(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Vec<CustomerMatchView>>, Failure> {
     if !crate::view::sees_contacts(&staff.actor) {
         return Err(Failure::Forbidden);
     }
@@ -335,5 +524,13 @@ pub async fn find_customers(State(state): State<AppState>, staff: Staff, RawQuer
     }
     let q: Q = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     let phone = kesu_domain::input::phone("phone", q.phone.as_deref().unwrap_or(""))?;
-    Ok(Json(state.db.customers_by_phone(&phone).await?.into_iter().map(CustomerMatchView::from).collect()))
+    Ok(Json(
+        state
+            .db
+            .customers_by_phone(&phone)
+            .await?
+            .into_iter()
+            .map(CustomerMatchView::from)
+            .collect(),
+    ))
 }

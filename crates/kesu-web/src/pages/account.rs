@@ -17,7 +17,9 @@ use crate::auth::{Staff, hash_password, verify_password};
 use crate::error::Failure;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/account", get(account_page)).route("/account/password", post(change_password))
+    Router::new()
+        .route("/account", get(account_page))
+        .route("/account/password", post(change_password))
 }
 
 #[derive(Template)]
@@ -30,16 +32,36 @@ struct AccountPage {
 
 async fn account_page(staff: Staff, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
     let saved = raw.as_deref().is_some_and(|r| r.contains("saved"));
-    render(&AccountPage { ctx: Ctx::new(&staff, "account", "/account"), saved, error: None })
+    render(&AccountPage {
+        ctx: Ctx::new(&staff, "account", "/account"),
+        saved,
+        error: None,
+    })
 }
 
-async fn change_password(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let form = super::posted_form(&staff, body, &[])?;
-    let get = |k: &str| form.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let get = |k: &str| {
+        form.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
     let (current, new) = (get("current"), get("new"));
     let ctx = Ctx::new(&staff, "account", "/account");
-    let stored = state.db.password_hash(&staff.user.username).await?.and_then(|(_, h)| h);
-    let problem = if !stored.as_deref().is_some_and(|h| verify_password(&current, h)) {
+    let stored = state
+        .db
+        .password_hash(&staff.user.username)
+        .await?
+        .and_then(|(_, h)| h);
+    let problem = if !stored
+        .as_deref()
+        .is_some_and(|h| verify_password(&current, h))
+    {
         Some(ctx.t("account.wrong_current"))
     } else if new.chars().count() < 8 || new.len() > 200 {
         Some(ctx.t("account.too_short"))
@@ -47,10 +69,17 @@ async fn change_password(State(state): State<AppState>, staff: Staff, body: Resu
         None
     };
     if let Some(error) = problem {
-        let mut res = render(&AccountPage { ctx, saved: false, error: Some(error) })?;
+        let mut res = render(&AccountPage {
+            ctx,
+            saved: false,
+            error: Some(error),
+        })?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     }
-    state.db.set_password_hash(UserId(staff.user.id), &hash_password(&new)?).await?;
+    state
+        .db
+        .set_password_hash(UserId(staff.user.id), &hash_password(&new)?)
+        .await?;
     Ok(Redirect::to("/account?saved=1").into_response())
 }

@@ -67,10 +67,22 @@ struct AdminPage {
 }
 
 fn form(ctx: &Ctx, key: &str, title: &str, fields: Vec<Field>, open: bool) -> ActionForm {
-    ActionForm { key: key.to_owned(), title: ctx.t(title), url: format!("/admin/{key}"), submit: ctx.t("common.save"), fields, multipart: false, open }
+    ActionForm {
+        key: key.to_owned(),
+        title: ctx.t(title),
+        url: format!("/admin/{key}"),
+        submit: ctx.t("common.save"),
+        fields,
+        multipart: false,
+        open,
+    }
 }
 
-async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+async fn admin_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
     staff.require_admin()?;
     let ctx = Ctx::new(&staff, "admin", "/admin");
     let sites = state.db.sites().await?;
@@ -78,9 +90,23 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
     let users = state.db.users().await?;
     let categories = state.db.categories().await?;
     let policy = state.db.policy().await?;
-    let dept_name = |id: Option<i64>| id.and_then(|id| departments.iter().find(|d| d.id == id)).map(|d| d.name.clone()).unwrap_or_default();
-    let site_name = |id: i64| sites.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default();
-    let dept_opts: Vec<Opt> = departments.iter().filter(|d| d.active).map(|d| Opt::new(d.code.clone(), d.name.clone())).collect();
+    let dept_name = |id: Option<i64>| {
+        id.and_then(|id| departments.iter().find(|d| d.id == id))
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
+    };
+    let site_name = |id: i64| {
+        sites
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let dept_opts: Vec<Opt> = departments
+        .iter()
+        .filter(|d| d.active)
+        .map(|d| Opt::new(d.code.clone(), d.name.clone()))
+        .collect();
     let forms = vec![
         form(
             &ctx,
@@ -89,7 +115,14 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
             vec![
                 Field::new("code", ctx.t("field.code"), FieldKind::Text).required(),
                 Field::new("name", ctx.t("field.name"), FieldKind::Text).required(),
-                Field::new("site", ctx.t("field.site"), FieldKind::Select).required().options(sites.iter().map(|s| Opt::new(s.code.clone(), s.name.clone())).collect()),
+                Field::new("site", ctx.t("field.site"), FieldKind::Select)
+                    .required()
+                    .options(
+                        sites
+                            .iter()
+                            .map(|s| Opt::new(s.code.clone(), s.name.clone()))
+                            .collect(),
+                    ),
             ],
             departments.is_empty(),
         ),
@@ -100,9 +133,24 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
             vec![
                 Field::new("username", ctx.t("field.username"), FieldKind::Text).required(),
                 Field::new("display_name", ctx.t("field.display_name"), FieldKind::Text).required(),
-                Field::new("password", format!("{} ({})", ctx.t("field.password"), ctx.t("admin.password_hint")), FieldKind::Text).required(),
-                Field::new("roles", ctx.t("field.roles"), FieldKind::Checks).options(Role::ALL.iter().map(|r| Opt::new(r.as_str(), ctx.label("role", r.as_str()))).collect()),
-                Field::new("department", ctx.t("field.department"), FieldKind::Select).options(dept_opts),
+                Field::new(
+                    "password",
+                    format!(
+                        "{} ({})",
+                        ctx.t("field.password"),
+                        ctx.t("admin.password_hint")
+                    ),
+                    FieldKind::Text,
+                )
+                .required(),
+                Field::new("roles", ctx.t("field.roles"), FieldKind::Checks).options(
+                    Role::ALL
+                        .iter()
+                        .map(|r| Opt::new(r.as_str(), ctx.label("role", r.as_str())))
+                        .collect(),
+                ),
+                Field::new("department", ctx.t("field.department"), FieldKind::Select)
+                    .options(dept_opts),
             ],
             !departments.is_empty() && users.len() <= 1,
         ),
@@ -114,7 +162,13 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
                 Field::new("code", ctx.t("field.code"), FieldKind::Text).required(),
                 Field::new("name_zh", ctx.t("field.name_zh"), FieldKind::Text).required(),
                 Field::new("name_en", ctx.t("field.name_en"), FieldKind::Text),
-                Field::new("parent", ctx.t("field.parent"), FieldKind::Select).options(categories.iter().filter(|c| c.parent_code.is_none()).map(|c| Opt::new(c.code.clone(), c.name_zh.clone())).collect()),
+                Field::new("parent", ctx.t("field.parent"), FieldKind::Select).options(
+                    categories
+                        .iter()
+                        .filter(|c| c.parent_code.is_none())
+                        .map(|c| Opt::new(c.code.clone(), c.name_zh.clone()))
+                        .collect(),
+                ),
             ],
             false,
         ),
@@ -125,7 +179,8 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
             vec![
                 Field::new("code", ctx.t("field.code"), FieldKind::Text).required(),
                 Field::new("name", ctx.t("field.name"), FieldKind::Text).required(),
-                Field::new("time_zone", ctx.t("field.time_zone"), FieldKind::Text).value("Asia/Shanghai"),
+                Field::new("time_zone", ctx.t("field.time_zone"), FieldKind::Text)
+                    .value("Asia/Shanghai"),
             ],
             false,
         ),
@@ -133,27 +188,58 @@ async fn admin_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
             &ctx,
             "policy",
             "admin.policy",
-            vec![Field::new("approval_limit_yuan", ctx.t("field.approval_limit_yuan"), FieldKind::Number).required().value(format!("{}", policy.approval_limit_fen / 100))],
+            vec![
+                Field::new(
+                    "approval_limit_yuan",
+                    ctx.t("field.approval_limit_yuan"),
+                    FieldKind::Number,
+                )
+                .required()
+                .value(format!("{}", policy.approval_limit_fen / 100)),
+            ],
             false,
         ),
     ];
     let page = AdminPage {
-        notice: raw.as_deref().filter(|r| r.contains("saved")).map(|_| ctx.t("admin.saved")),
-        departments: departments.iter().map(|d| DeptRow { id: d.id, code: d.code.clone(), name: d.name.clone(), site: site_name(d.site_id), active: d.active }).collect(),
+        notice: raw
+            .as_deref()
+            .filter(|r| r.contains("saved"))
+            .map(|_| ctx.t("admin.saved")),
+        departments: departments
+            .iter()
+            .map(|d| DeptRow {
+                id: d.id,
+                code: d.code.clone(),
+                name: d.name.clone(),
+                site: site_name(d.site_id),
+                active: d.active,
+            })
+            .collect(),
         users: users
             .iter()
             .map(|u| UserRow {
                 id: u.id,
                 username: u.username.clone(),
                 display_name: u.display_name.clone(),
-                roles: u.role_list().iter().map(|r| ctx.label("role", r.as_str())).collect::<Vec<_>>().join("、"),
+                roles: u
+                    .role_list()
+                    .iter()
+                    .map(|r| ctx.label("role", r.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("、"),
                 department: dept_name(u.department_id),
                 active: u.active,
             })
             .collect(),
         categories: categories
             .iter()
-            .map(|c| CategoryRow { code: c.code.clone(), name_zh: c.name_zh.clone(), name_en: c.name_en.clone(), parent: c.parent_code.clone().unwrap_or_default(), active: c.active })
+            .map(|c| CategoryRow {
+                code: c.code.clone(),
+                name_zh: c.name_zh.clone(),
+                name_en: c.name_en.clone(),
+                parent: c.parent_code.clone().unwrap_or_default(),
+                active: c.active,
+            })
             .collect(),
         sites,
         forms,
@@ -166,36 +252,60 @@ fn saved() -> Response {
     Redirect::to("/admin?saved=1").into_response()
 }
 
-async fn admin_form(staff: &Staff, body: Result<Bytes, BytesRejection>, lists: &[&str]) -> Result<serde_json::Map<String, Value>, Failure> {
+async fn admin_form(
+    staff: &Staff,
+    body: Result<Bytes, BytesRejection>,
+    lists: &[&str],
+) -> Result<serde_json::Map<String, Value>, Failure> {
     staff.require_admin()?;
     super::posted_form(staff, body, lists)
 }
 
-async fn add_site(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn add_site(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let f = admin_form(&staff, body, &[]).await?;
     org::create_site_from(&state, crate::input::from_value(Value::Object(f))?).await?;
     Ok(saved())
 }
 
-async fn add_department(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn add_department(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let f = admin_form(&staff, body, &[]).await?;
     org::create_department_from(&state, crate::input::from_value(Value::Object(f))?).await?;
     Ok(saved())
 }
 
-async fn add_user(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn add_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let f = admin_form(&staff, body, &["roles"]).await?;
     org::create_user_from(&state, crate::input::from_value(Value::Object(f))?).await?;
     Ok(saved())
 }
 
-async fn add_category(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn add_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let f = admin_form(&staff, body, &[]).await?;
     org::create_category_from(&state, crate::input::from_value(Value::Object(f))?).await?;
     Ok(saved())
 }
 
-async fn set_policy(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn set_policy(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let f = admin_form(&staff, body, &[]).await?;
     #[derive(serde::Deserialize)]
     struct P {
@@ -203,33 +313,67 @@ async fn set_policy(State(state): State<AppState>, staff: Staff, body: Result<By
         approval_limit_yuan: Option<f64>,
     }
     let p: P = crate::input::from_value(json!(f))?;
-    let fen = kesu_domain::input::yuan_to_fen("approval_limit_yuan", p.approval_limit_yuan.unwrap_or(0.0))?;
+    let fen = kesu_domain::input::yuan_to_fen(
+        "approval_limit_yuan",
+        p.approval_limit_yuan.unwrap_or(0.0),
+    )?;
     let mut policy = state.db.policy().await?;
     policy.approval_limit_fen = fen;
     state.db.set_policy(&policy).await?;
     Ok(saved())
 }
 
-async fn toggle_department(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn toggle_department(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     admin_form(&staff, body, &[]).await?;
     let id: i64 = id.parse().map_err(|_| Failure::NotFound)?;
-    let d = state.db.department(DepartmentId(id)).await?.ok_or(Failure::NotFound)?;
-    state.db.set_department_active(DepartmentId(id), !d.active).await?;
+    let d = state
+        .db
+        .department(DepartmentId(id))
+        .await?
+        .ok_or(Failure::NotFound)?;
+    state
+        .db
+        .set_department_active(DepartmentId(id), !d.active)
+        .await?;
     Ok(saved())
 }
 
-async fn toggle_user(State(state): State<AppState>, staff: Staff, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn toggle_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     admin_form(&staff, body, &[]).await?;
     let id: i64 = id.parse().map_err(|_| Failure::NotFound)?;
     let u = state.db.user(UserId(id)).await?.ok_or(Failure::NotFound)?;
     if u.id == staff.user.id {
         return Err(Failure::Forbidden);
     }
-    state.db.update_user(UserId(id), &u.display_name, &u.role_list(), u.department_id.map(DepartmentId), !u.active).await?;
+    state
+        .db
+        .update_user(
+            UserId(id),
+            &u.display_name,
+            &u.role_list(),
+            u.department_id.map(DepartmentId),
+            !u.active,
+        )
+        .await?;
     Ok(saved())
 }
 
-async fn toggle_category(State(state): State<AppState>, staff: Staff, Path(code): Path<String>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn toggle_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     admin_form(&staff, body, &[]).await?;
     let c = state.db.category(&code).await?.ok_or(Failure::NotFound)?;
     state.db.set_category_active(&code, !c.active).await?;

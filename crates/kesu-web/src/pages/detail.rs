@@ -10,7 +10,9 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kesu_domain::complaint::Action;
-use kesu_domain::{ComplaintId, ContactMethod, FollowUpOutcome, Severity, Signal, State as LifecycleState};
+use kesu_domain::{
+    ComplaintId, ContactMethod, FollowUpOutcome, Severity, Signal, State as LifecycleState,
+};
 use kesu_storage::catalog::Category;
 use kesu_storage::complaints::ComplaintRow;
 use kesu_storage::org::{Department, User};
@@ -29,8 +31,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/complaints/{number}", get(detail_page))
         .route("/complaints/{number}/{action}", post(act))
-        .route("/complaints/{number}/proposals/{round}/answer", post(answer))
-        .route("/complaints/{number}/tasks/{seq}/complete", post(complete_task))
+        .route(
+            "/complaints/{number}/proposals/{round}/answer",
+            post(answer),
+        )
+        .route(
+            "/complaints/{number}/tasks/{seq}/complete",
+            post(complete_task),
+        )
         .route("/complaints/{number}/attachments", post(upload))
         .route("/complaints/{number}/attachments/{id}", get(download))
 }
@@ -92,16 +100,28 @@ struct Names {
 
 impl Names {
     fn department(&self, id: i64) -> String {
-        self.departments.iter().find(|d| d.id == id).map_or_else(|| id.to_string(), |d| d.name.clone())
+        self.departments
+            .iter()
+            .find(|d| d.id == id)
+            .map_or_else(|| id.to_string(), |d| d.name.clone())
     }
     fn user(&self, id: i64) -> String {
-        self.users.iter().find(|u| u.id == id).map_or_else(|| id.to_string(), |u| u.display_name.clone())
+        self.users
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| id.to_string(), |u| u.display_name.clone())
     }
     fn category(&self, code: &str) -> String {
-        self.categories
-            .iter()
-            .find(|c| c.code == code)
-            .map_or_else(|| code.to_owned(), |c| if self.lang == Lang::En { c.name_en.clone() } else { c.name_zh.clone() })
+        self.categories.iter().find(|c| c.code == code).map_or_else(
+            || code.to_owned(),
+            |c| {
+                if self.lang == Lang::En {
+                    c.name_en.clone()
+                } else {
+                    c.name_zh.clone()
+                }
+            },
+        )
     }
 }
 
@@ -109,8 +129,15 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 
-fn describe(ctx: &Ctx, names: &Names, tz: &jiff::tz::TimeZone, payload: &Value) -> Vec<(String, String)> {
-    let Some(obj) = payload.as_object() else { return Vec::new() };
+fn describe(
+    ctx: &Ctx,
+    names: &Names,
+    tz: &jiff::tz::TimeZone,
+    payload: &Value,
+) -> Vec<(String, String)> {
+    let Some(obj) = payload.as_object() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, v) in obj {
         if k == "kind" || v.is_null() {
@@ -122,20 +149,39 @@ fn describe(ctx: &Ctx, names: &Names, tz: &jiff::tz::TimeZone, payload: &Value) 
             ("method", Value::String(s)) => ctx.label("contact_method", s),
             ("outcome", Value::String(s)) => ctx.label("follow_up_outcome", s),
             ("attachment_kind", Value::String(s)) => ctx.label("attachment_kind", s),
-            ("subject", Value::String(s)) => ctx.t(if s == "proposal" { "action.propose" } else { "action.close" }),
+            ("subject", Value::String(s)) => ctx.t(if s == "proposal" {
+                "action.propose"
+            } else {
+                "action.close"
+            }),
             ("category", Value::String(s)) => names.category(s),
             ("signals", Value::Array(a)) if a.is_empty() => continue,
-            ("signals", Value::Array(a)) => a.iter().filter_map(Value::as_str).map(|s| ctx.label("signal", s)).collect::<Vec<_>>().join("、"),
+            ("signals", Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| ctx.label("signal", s))
+                .collect::<Vec<_>>()
+                .join("、"),
             ("department_id", Value::Number(n)) => names.department(n.as_i64().unwrap_or(0)),
-            ("assignee_id" | "owner_id" | "by", Value::Number(n)) => names.user(n.as_i64().unwrap_or(0)),
-            ("compensation_fen", Value::Number(n)) => format!("{} {}", yuan(n.as_i64().unwrap_or(0)), ctx.t("common.yuan")),
-            ("due_at", Value::String(s)) => s.parse::<jiff::Timestamp>().map_or_else(|_| s.clone(), |t| short_time(t.as_millisecond(), tz)),
+            ("assignee_id" | "owner_id" | "by", Value::Number(n)) => {
+                names.user(n.as_i64().unwrap_or(0))
+            }
+            ("compensation_fen", Value::Number(n)) => {
+                format!("{} {}", yuan(n.as_i64().unwrap_or(0)), ctx.t("common.yuan"))
+            }
+            ("due_at", Value::String(s)) => s
+                .parse::<jiff::Timestamp>()
+                .map_or_else(|_| s.clone(), |t| short_time(t.as_millisecond(), tz)),
             ("attachment_id" | "into_id", _) => continue,
             (_, Value::Bool(b)) => ctx.t(if *b { "common.yes" } else { "common.no" }),
             (_, Value::String(s)) => s.clone(),
             (_, other) => other.to_string(),
         };
-        let key = if k == "subject" { "subject_kind" } else { k.as_str() };
+        let key = if k == "subject" {
+            "subject_kind"
+        } else {
+            k.as_str()
+        };
         out.push((ctx.t(&format!("field.{key}")), text));
     }
     out
@@ -174,23 +220,57 @@ fn reason_form(ctx: &Ctx, base: &str, key: &str, action: Action) -> ActionForm {
 }
 
 #[expect(clippy::too_many_lines, reason = "one form per action, in one place")]
-fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, names: &Names, open_tasks: &[(i64, String)]) -> Vec<ActionForm> {
-    let Ok(complaint) = row.to_domain() else { return Vec::new() };
+fn action_forms(
+    state: &AppState,
+    ctx: &Ctx,
+    staff: &Staff,
+    row: &ComplaintRow,
+    names: &Names,
+    open_tasks: &[(i64, String)],
+) -> Vec<ActionForm> {
+    let Ok(complaint) = row.to_domain() else {
+        return Vec::new();
+    };
     let base = format!("/complaints/{}", row.number);
     let tz = &state.config.time_zone;
     let next = primary(row);
-    let in_3_days = (state.now() + jiff::SignedDuration::from_hours(72)).to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string();
-    let methods = || ContactMethod::ALL.iter().map(|m| Opt::new(m.as_str(), ctx.label("contact_method", m.as_str()))).collect::<Vec<_>>();
-    let departments = || names.departments.iter().filter(|d| d.active).map(|d| Opt::new(d.code.clone(), d.name.clone())).collect::<Vec<_>>();
+    let in_3_days = (state.now() + jiff::SignedDuration::from_hours(72))
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let methods = || {
+        ContactMethod::ALL
+            .iter()
+            .map(|m| Opt::new(m.as_str(), ctx.label("contact_method", m.as_str())))
+            .collect::<Vec<_>>()
+    };
+    let departments = || {
+        names
+            .departments
+            .iter()
+            .filter(|d| d.active)
+            .map(|d| Opt::new(d.code.clone(), d.name.clone()))
+            .collect::<Vec<_>>()
+    };
     let people = || {
         names
             .users
             .iter()
             .filter(|u| u.active && u.department_id.is_some())
-            .map(|u| Opt::new(u.username.clone(), format!("{} ({})", u.display_name, names.department(u.department_id.unwrap_or(0)))))
+            .map(|u| {
+                Opt::new(
+                    u.username.clone(),
+                    format!(
+                        "{} ({})",
+                        u.display_name,
+                        names.department(u.department_id.unwrap_or(0))
+                    ),
+                )
+            })
             .collect::<Vec<_>>()
     };
-    let yes_no = |yes: &str, no: &str| vec![Opt::new("true", ctx.t(yes)), Opt::new("false", ctx.t(no))];
+    let yes_no =
+        |yes: &str, no: &str| vec![Opt::new("true", ctx.t(yes)), Opt::new("false", ctx.t(no))];
     let mut forms = Vec::new();
     for action in complaint.available_actions(&staff.actor) {
         let simple = |key: &str, fields: Vec<Field>| ActionForm {
@@ -211,12 +291,37 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
                     vec![
                         Field::new("category", ctx.t("field.category"), FieldKind::Select)
                             .required()
-                            .options(names.categories.iter().filter(|c| c.active).map(|c| Opt::new(c.code.clone(), names.category(&c.code)).selected_if(row.category.as_deref() == Some(&c.code))).collect()),
+                            .options(
+                                names
+                                    .categories
+                                    .iter()
+                                    .filter(|c| c.active)
+                                    .map(|c| {
+                                        Opt::new(c.code.clone(), names.category(&c.code))
+                                            .selected_if(row.category.as_deref() == Some(&c.code))
+                                    })
+                                    .collect(),
+                            ),
                         Field::new("severity", ctx.t("field.severity"), FieldKind::Select)
                             .required()
-                            .options(Severity::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("severity", s.as_str())).selected_if(row.severity == s.as_str())).collect()),
-                        Field::new("signals", ctx.t("field.signals"), FieldKind::Checks)
-                            .options(Signal::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("signal", s.as_str())).selected_if(signals.contains(s))).collect()),
+                            .options(
+                                Severity::ALL
+                                    .iter()
+                                    .map(|s| {
+                                        Opt::new(s.as_str(), ctx.label("severity", s.as_str()))
+                                            .selected_if(row.severity == s.as_str())
+                                    })
+                                    .collect(),
+                            ),
+                        Field::new("signals", ctx.t("field.signals"), FieldKind::Checks).options(
+                            Signal::ALL
+                                .iter()
+                                .map(|s| {
+                                    Opt::new(s.as_str(), ctx.label("signal", s.as_str()))
+                                        .selected_if(signals.contains(s))
+                                })
+                                .collect(),
+                        ),
                         Field::new("reason", ctx.t("field.reason"), FieldKind::Text),
                     ],
                 ));
@@ -224,13 +329,21 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
             Action::Dispatch => forms.push(simple(
                 "dispatch",
                 vec![
-                    Field::new("department", ctx.t("field.department"), FieldKind::Select).required().options(departments()),
-                    Field::new("assignee", ctx.t("field.assignee"), FieldKind::Select).options(people()),
+                    Field::new("department", ctx.t("field.department"), FieldKind::Select)
+                        .required()
+                        .options(departments()),
+                    Field::new("assignee", ctx.t("field.assignee"), FieldKind::Select)
+                        .options(people()),
                 ],
             )),
             Action::LogContact => forms.push(simple(
                 "contacts",
-                vec![Field::new("method", ctx.t("field.method"), FieldKind::Select).required().options(methods()), Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea).required()],
+                vec![
+                    Field::new("method", ctx.t("field.method"), FieldKind::Select)
+                        .required()
+                        .options(methods()),
+                    Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea).required(),
+                ],
             )),
             Action::AddNote => forms.push(simple(
                 "notes",
@@ -238,17 +351,30 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
                     Field::new("text", ctx.t("field.text"), FieldKind::TextArea).required(),
                     Field::new("consulted", ctx.t("field.consulted"), FieldKind::Text),
                     Field::new("root_cause", ctx.t("field.root_cause"), FieldKind::Text),
-                    Field::new("customer_expects", ctx.t("field.customer_expects"), FieldKind::Text),
+                    Field::new(
+                        "customer_expects",
+                        ctx.t("field.customer_expects"),
+                        FieldKind::Text,
+                    ),
                 ],
             )),
             Action::Propose => forms.push(simple(
                 "proposals",
                 vec![
                     Field::new("measures", ctx.t("field.measures"), FieldKind::TextArea).required(),
-                    Field::new("owner", ctx.t("field.owner"), FieldKind::Text).required().value(staff.user.display_name.clone()),
-                    Field::new("due_at", ctx.t("field.due_at"), FieldKind::DateTime).required().value(in_3_days.clone()),
+                    Field::new("owner", ctx.t("field.owner"), FieldKind::Text)
+                        .required()
+                        .value(staff.user.display_name.clone()),
+                    Field::new("due_at", ctx.t("field.due_at"), FieldKind::DateTime)
+                        .required()
+                        .value(in_3_days.clone()),
                     Field::new("follow_up", ctx.t("field.follow_up"), FieldKind::Text),
-                    Field::new("compensation_yuan", ctx.t("field.compensation_yuan"), FieldKind::Number).value("0"),
+                    Field::new(
+                        "compensation_yuan",
+                        ctx.t("field.compensation_yuan"),
+                        FieldKind::Number,
+                    )
+                    .value("0"),
                 ],
             )),
             Action::AnswerProposal => {
@@ -256,8 +382,15 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
                 let mut f = simple(
                     &format!("answer-{round}"),
                     vec![
-                        Field::new("accepted", ctx.t("field.accepted"), FieldKind::Select).required().options(yes_no("detail.accept", "detail.reject")),
-                        Field::new("customer_words", ctx.t("field.customer_words"), FieldKind::TextArea).required(),
+                        Field::new("accepted", ctx.t("field.accepted"), FieldKind::Select)
+                            .required()
+                            .options(yes_no("detail.accept", "detail.reject")),
+                        Field::new(
+                            "customer_words",
+                            ctx.t("field.customer_words"),
+                            FieldKind::TextArea,
+                        )
+                        .required(),
                     ],
                 );
                 f.url = format!("{base}/proposals/{round}/answer");
@@ -266,19 +399,26 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
             Action::Approve => forms.push(simple(
                 "approvals",
                 vec![
-                    Field::new("approved", ctx.t("field.approved"), FieldKind::Select).required().options(yes_no("detail.approve", "detail.decline")),
+                    Field::new("approved", ctx.t("field.approved"), FieldKind::Select)
+                        .required()
+                        .options(yes_no("detail.approve", "detail.decline")),
                     Field::new("comment", ctx.t("field.comment"), FieldKind::TextArea),
                 ],
             )),
             Action::TakeOver => forms.push(simple("takeover", vec![])),
             Action::RecordExecution => forms.push(simple(
                 "execution",
-                vec![Field::new("progress", ctx.t("field.progress"), FieldKind::TextArea).required(), Field::new("completed", ctx.t("field.completed"), FieldKind::Checkbox)],
+                vec![
+                    Field::new("progress", ctx.t("field.progress"), FieldKind::TextArea).required(),
+                    Field::new("completed", ctx.t("field.completed"), FieldKind::Checkbox),
+                ],
             )),
             Action::CreateTask => forms.push(simple(
                 "tasks",
                 vec![
-                    Field::new("department", ctx.t("field.department"), FieldKind::Select).required().options(departments()),
+                    Field::new("department", ctx.t("field.department"), FieldKind::Select)
+                        .required()
+                        .options(departments()),
                     Field::new("owner", ctx.t("field.owner"), FieldKind::Select).options(people()),
                     Field::new("title", ctx.t("field.title"), FieldKind::TextArea).required(),
                     Field::new("due_at", ctx.t("field.due_at"), FieldKind::DateTime),
@@ -286,7 +426,13 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
             )),
             Action::CompleteTask => {
                 for (seq, title) in open_tasks {
-                    let mut f = simple(&format!("complete-{seq}"), vec![Field::new("result", ctx.t("field.result"), FieldKind::TextArea).required()]);
+                    let mut f = simple(
+                        &format!("complete-{seq}"),
+                        vec![
+                            Field::new("result", ctx.t("field.result"), FieldKind::TextArea)
+                                .required(),
+                        ],
+                    );
                     f.title = format!("{} #{seq} {title}", ctx.t("detail.task_complete"));
                     f.url = format!("{base}/tasks/{seq}/complete");
                     forms.push(f);
@@ -294,34 +440,75 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
             }
             Action::FeedBack => forms.push(simple(
                 "feedback",
-                vec![Field::new("method", ctx.t("field.method"), FieldKind::Select).required().options(methods()), Field::new("content", ctx.t("field.content"), FieldKind::TextArea).required()],
+                vec![
+                    Field::new("method", ctx.t("field.method"), FieldKind::Select)
+                        .required()
+                        .options(methods()),
+                    Field::new("content", ctx.t("field.content"), FieldKind::TextArea).required(),
+                ],
             )),
             Action::FollowUp => forms.push(simple(
                 "follow-ups",
                 vec![
                     Field::new("outcome", ctx.t("field.outcome"), FieldKind::Select)
                         .required()
-                        .options(FollowUpOutcome::ALL.iter().map(|o| Opt::new(o.as_str(), ctx.label("follow_up_outcome", o.as_str()))).collect()),
-                    Field::new("score", ctx.t("field.score"), FieldKind::Select).options((1..=5).rev().map(|s| Opt::new(s.to_string(), s.to_string())).collect()),
+                        .options(
+                            FollowUpOutcome::ALL
+                                .iter()
+                                .map(|o| {
+                                    Opt::new(o.as_str(), ctx.label("follow_up_outcome", o.as_str()))
+                                })
+                                .collect(),
+                        ),
+                    Field::new("score", ctx.t("field.score"), FieldKind::Select).options(
+                        (1..=5)
+                            .rev()
+                            .map(|s| Opt::new(s.to_string(), s.to_string()))
+                            .collect(),
+                    ),
                     Field::new("comment", ctx.t("field.comment"), FieldKind::TextArea),
                 ],
             )),
             Action::Close => {
                 let satisfied = row.state == "follow_up" && row.satisfied;
-                let fields = if satisfied { vec![] } else { vec![Field::new("exception_reason", ctx.t("field.exception_reason"), FieldKind::TextArea).required()] };
+                let fields = if satisfied {
+                    vec![]
+                } else {
+                    vec![
+                        Field::new(
+                            "exception_reason",
+                            ctx.t("field.exception_reason"),
+                            FieldKind::TextArea,
+                        )
+                        .required(),
+                    ]
+                };
                 forms.push(simple("close", fields));
             }
             Action::Reopen => forms.push(reason_form(ctx, &base, "reopen", action)),
             Action::Withdraw => forms.push(reason_form(ctx, &base, "withdraw", action)),
             Action::Reject => forms.push(reason_form(ctx, &base, "reject", action)),
-            Action::Merge => forms.push(simple("merge", vec![Field::new("into", ctx.t("field.into"), FieldKind::Text).required()])),
+            Action::Merge => forms.push(simple(
+                "merge",
+                vec![Field::new("into", ctx.t("field.into"), FieldKind::Text).required()],
+            )),
             Action::Attach => {
                 let mut f = simple(
                     "attachments",
                     vec![
                         Field::new("kind", ctx.t("field.kind"), FieldKind::Select)
                             .required()
-                            .options(kesu_domain::codes::AttachmentKind::ALL.iter().map(|k| Opt::new(k.as_str(), ctx.label("attachment_kind", k.as_str()))).collect()),
+                            .options(
+                                kesu_domain::codes::AttachmentKind::ALL
+                                    .iter()
+                                    .map(|k| {
+                                        Opt::new(
+                                            k.as_str(),
+                                            ctx.label("attachment_kind", k.as_str()),
+                                        )
+                                    })
+                                    .collect(),
+                            ),
                         Field::new("file", ctx.t("field.file"), FieldKind::File),
                     ],
                 );
@@ -333,12 +520,22 @@ fn action_forms(state: &AppState, ctx: &Ctx, staff: &Staff, row: &ComplaintRow, 
     forms
 }
 
-async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+async fn detail_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let id = ComplaintId(row.id);
     let ctx = Ctx::new(&staff, "", &format!("/complaints/{}", row.number));
     let tz = state.config.time_zone.clone();
-    let names = Names { departments: state.db.departments().await?, users: state.db.users().await?, categories: state.db.categories().await?, lang: ctx.lang };
+    let names = Names {
+        departments: state.db.departments().await?,
+        users: state.db.users().await?,
+        categories: state.db.categories().await?,
+        lang: ctx.lang,
+    };
     let history = state.db.history(id).await?;
     let proposals = state.db.proposals(id).await?;
     let tasks = state.db.tasks(id).await?;
@@ -353,11 +550,16 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
     let notice = if q.created.is_some() {
         Some(ctx.t("new.created").replace("%{number}", &row.number))
     } else {
-        q.done.filter(|d| d.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')).map(|d| format!("✓ {}", ctx.label("action", &d)))
+        q.done
+            .filter(|d| d.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(|d| format!("✓ {}", ctx.label("action", &d)))
     };
 
     let unmasked = sees_contacts(&staff.actor);
-    let contact = |v: &Option<String>| v.as_ref().map(|s| if unmasked { s.clone() } else { mask(s) });
+    let contact = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| if unmasked { s.clone() } else { mask(s) })
+    };
     let mut customer = vec![(ctx.t("field.customer.name"), row.customer_name.clone())];
     if let Some(p) = contact(&row.customer_phone) {
         customer.push((ctx.t("field.customer.phone"), p));
@@ -369,12 +571,27 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
     let mut facts = vec![
         (ctx.t("field.received_at"), short_time(row.received_at, &tz)),
         (ctx.t("field.channel"), ctx.label("channel", &row.channel)),
-        (ctx.t("field.category"), row.category.as_deref().map_or_else(|| ctx.t("common.none"), |c| names.category(c))),
-        (ctx.t("field.severity"), ctx.label("severity", &row.severity)),
+        (
+            ctx.t("field.category"),
+            row.category
+                .as_deref()
+                .map_or_else(|| ctx.t("common.none"), |c| names.category(c)),
+        ),
+        (
+            ctx.t("field.severity"),
+            ctx.label("severity", &row.severity),
+        ),
     ];
     let signals = row.signal_list();
     if !signals.is_empty() {
-        facts.push((ctx.t("field.signals"), signals.iter().map(|s| ctx.label("signal", s.as_str())).collect::<Vec<_>>().join("、")));
+        facts.push((
+            ctx.t("field.signals"),
+            signals
+                .iter()
+                .map(|s| ctx.label("signal", s.as_str()))
+                .collect::<Vec<_>>()
+                .join("、"),
+        ));
     }
     for (key, value) in [
         ("field.department", &row.department_name),
@@ -410,7 +627,11 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
         .map(|e| {
             let payload: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
             let state_change = match &e.from_state {
-                Some(from) if *from != e.to_state => Some(format!("{} → {}", ctx.label("state", from), ctx.label("state", &e.to_state))),
+                Some(from) if *from != e.to_state => Some(format!(
+                    "{} → {}",
+                    ctx.label("state", from),
+                    ctx.label("state", &e.to_state)
+                )),
                 None => Some(ctx.label("state", &e.to_state)),
                 _ => None,
             };
@@ -437,15 +658,29 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
                 facts.push((ctx.t("field.follow_up"), p.follow_up.clone()));
             }
             if p.compensation_fen > 0 {
-                facts.push((ctx.t("field.compensation_fen"), format!("{} {}", yuan(p.compensation_fen), ctx.t("common.yuan"))));
+                facts.push((
+                    ctx.t("field.compensation_fen"),
+                    format!("{} {}", yuan(p.compensation_fen), ctx.t("common.yuan")),
+                ));
             }
             if let Some(w) = &p.customer_words {
                 facts.push((ctx.t("field.customer_words"), w.clone()));
             }
-            Block { seq: p.round, title: ctx.t("detail.round").replace("%{round}", &p.round.to_string()), status: ctx.label("proposal_status", &p.status), facts }
+            Block {
+                seq: p.round,
+                title: ctx
+                    .t("detail.round")
+                    .replace("%{round}", &p.round.to_string()),
+                status: ctx.label("proposal_status", &p.status),
+                facts,
+            }
         })
         .collect();
-    let open_tasks: Vec<(i64, String)> = tasks.iter().filter(|t| !t.done).map(|t| (t.seq, t.title.clone())).collect();
+    let open_tasks: Vec<(i64, String)> = tasks
+        .iter()
+        .filter(|t| !t.done)
+        .map(|t| (t.seq, t.title.clone()))
+        .collect();
     let task_blocks = tasks
         .iter()
         .map(|t| {
@@ -459,12 +694,22 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
             if let Some(r) = &t.result {
                 facts.push((ctx.t("field.result"), r.clone()));
             }
-            Block { seq: t.seq, title: t.title.clone(), status: ctx.t(if t.done { "detail.done" } else { "detail.open" }), facts }
+            Block {
+                seq: t.seq,
+                title: t.title.clone(),
+                status: ctx.t(if t.done { "detail.done" } else { "detail.open" }),
+                facts,
+            }
         })
         .collect();
     let attachment_items = attachments
         .iter()
-        .map(|a| AttachmentItem { id: a.id, filename: a.filename.clone(), kind: ctx.label("attachment_kind", &a.kind), size: format!("{:.1} KB", a.size as f64 / 1024.0) })
+        .map(|a| AttachmentItem {
+            id: a.id,
+            filename: a.filename.clone(),
+            kind: ctx.label("attachment_kind", &a.kind),
+            size: format!("{:.1} KB", a.size as f64 / 1024.0),
+        })
         .collect();
     let forms = action_forms(&state, &ctx, &staff, &row, &names, &open_tasks);
     let page = DetailPage {
@@ -485,7 +730,9 @@ async fn detail_page(State(state): State<AppState>, staff: Staff, Path(number): 
         timeline,
         forms,
         version: row.version,
-        version_hint: ctx.t("detail.version_hint").replace("%{version}", &row.version.to_string()),
+        version_hint: ctx
+            .t("detail.version_hint")
+            .replace("%{version}", &row.version.to_string()),
         ctx,
     };
     render(&page)
@@ -495,9 +742,19 @@ fn done(number: &str, action: &str) -> Response {
     Redirect::to(&format!("/complaints/{number}?done={action}")).into_response()
 }
 
-async fn run(state: AppState, staff: Staff, number: String, body: Result<Bytes, BytesRejection>, segment: &str, sub: Option<i32>, done_code: &str) -> Result<Response, Failure> {
+async fn run(
+    state: AppState,
+    staff: Staff,
+    number: String,
+    body: Result<Bytes, BytesRejection>,
+    segment: &str,
+    sub: Option<i32>,
+    done_code: &str,
+) -> Result<Response, Failure> {
     let mut form = super::posted_form(&staff, body, &["signals"])?;
-    let version = form.remove("version").and_then(|v| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+    let version = form
+        .remove("version")
+        .and_then(|v| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
     let op = Op::parse(segment, sub, Value::Object(form))?;
     let row = actions::perform(&state, &staff, &number, version, op).await?;
     Ok(done(&row.number, done_code))
@@ -526,7 +783,12 @@ fn action_code(segment: &str) -> &'static str {
     }
 }
 
-async fn act(State(state): State<AppState>, staff: Staff, Path((number, segment)): Path<(String, String)>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, segment)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let code = action_code(&segment);
     if code.is_empty() {
         return Err(Failure::NotFound);
@@ -534,26 +796,67 @@ async fn act(State(state): State<AppState>, staff: Staff, Path((number, segment)
     run(state, staff, number, body, &segment, None, code).await
 }
 
-async fn answer(State(state): State<AppState>, staff: Staff, Path((number, round)): Path<(String, String)>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn answer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, round)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let round = round.parse().map_err(|_| Failure::NotFound)?;
-    run(state, staff, number, body, "answer", Some(round), "answer_proposal").await
+    run(
+        state,
+        staff,
+        number,
+        body,
+        "answer",
+        Some(round),
+        "answer_proposal",
+    )
+    .await
 }
 
-async fn complete_task(State(state): State<AppState>, staff: Staff, Path((number, seq)): Path<(String, String)>, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn complete_task(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, seq)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let seq = seq.parse().map_err(|_| Failure::NotFound)?;
-    run(state, staff, number, body, "complete", Some(seq), "complete_task").await
+    run(
+        state,
+        staff,
+        number,
+        body,
+        "complete",
+        Some(seq),
+        "complete_task",
+    )
+    .await
 }
 
-async fn upload(State(state): State<AppState>, staff: Staff, Path(number): Path<String>, multipart: Multipart) -> Result<Response, Failure> {
+async fn upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, Failure> {
     let up = crate::api::complaints::read_upload(multipart).await?;
     staff.check_csrf(up.csrf.as_deref())?;
     let row = actions::attach(&state, &staff, &number, &up.kind, &up.filename, &up.data).await?;
     Ok(done(&row.number, "attach"))
 }
 
-async fn download(State(state): State<AppState>, staff: Staff, Path((number, id)): Path<(String, String)>) -> Result<Response, Failure> {
+async fn download(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     let id: i64 = id.parse().map_err(|_| Failure::NotFound)?;
-    let file = state.db.attachment_data(ComplaintId(row.id), id).await?.ok_or(Failure::NotFound)?;
+    let file = state
+        .db
+        .attachment_data(ComplaintId(row.id), id)
+        .await?
+        .ok_or(Failure::NotFound)?;
     Ok(crate::api::complaints::file_response(file))
 }

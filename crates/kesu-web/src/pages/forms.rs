@@ -24,7 +24,11 @@ pub struct Opt {
 
 impl Opt {
     pub fn new(value: impl Into<String>, label: impl Into<String>) -> Opt {
-        Opt { value: value.into(), label: label.into(), selected: false }
+        Opt {
+            value: value.into(),
+            label: label.into(),
+            selected: false,
+        }
     }
 
     pub fn selected_if(mut self, cond: bool) -> Opt {
@@ -45,7 +49,14 @@ pub struct Field {
 
 impl Field {
     pub fn new(name: &'static str, label: String, kind: FieldKind) -> Field {
-        Field { name, label, kind, required: false, value: String::new(), options: Vec::new() }
+        Field {
+            name,
+            label,
+            kind,
+            required: false,
+            value: String::new(),
+            options: Vec::new(),
+        }
     }
 
     pub fn required(mut self) -> Field {

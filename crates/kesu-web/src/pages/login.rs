@@ -18,7 +18,9 @@ use crate::error::Failure;
 use crate::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(login_page).post(login)).route("/logout", post(logout))
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
 }
 
 #[derive(Template)]
@@ -36,36 +38,75 @@ async fn login_page(lang: Lang, RawQuery(q): RawQuery) -> Result<Response, Failu
         next: Option<String>,
     }
     let q: Q = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    render(&LoginPage { ctx: Ctx::anonymous(lang, "/login"), next: safe_next(q.next.as_deref()), username: String::new(), failed: false })
+    render(&LoginPage {
+        ctx: Ctx::anonymous(lang, "/login"),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+        failed: false,
+    })
 }
 
-async fn login(State(state): State<AppState>, lang: Lang, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let body = crate::input::body(body)?;
     let form = crate::input::form_value(&body, &[]);
-    let get = |k: &str| form.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let get = |k: &str| {
+        form.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
     let username = get("username").trim().to_ascii_lowercase();
     let password = get("password");
     let next = safe_next(Some(&get("next")));
-    let found = if username.is_empty() || password.is_empty() { None } else { state.db.password_hash(&username).await? };
+    let found = if username.is_empty() || password.is_empty() {
+        None
+    } else {
+        state.db.password_hash(&username).await?
+    };
     let user = match found {
         Some((user, Some(hash))) if verify_password(&password, &hash) => user,
         _ => {
             tracing::info!(user.name = %username, "login refused");
-            let mut res = render(&LoginPage { ctx: Ctx::anonymous(lang, "/login"), next, username, failed: true })?;
+            let mut res = render(&LoginPage {
+                ctx: Ctx::anonymous(lang, "/login"),
+                next,
+                username,
+                failed: true,
+            })?;
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             return Ok(res);
         }
     };
     let hours = state.config.session_hours;
-    let (token, _csrf) = state.db.create_session(UserId(user.id), state.now(), SignedDuration::from_hours(hours)).await?;
+    let (token, _csrf) = state
+        .db
+        .create_session(
+            UserId(user.id),
+            state.now(),
+            SignedDuration::from_hours(hours),
+        )
+        .await?;
     let mut res = Redirect::to(&next).into_response();
-    if let Ok(v) = HeaderValue::from_str(&session_cookie(&token, hours * 3600, state.config.secure_cookies)) {
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(
+        &token,
+        hours * 3600,
+        state.config.secure_cookies,
+    )) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(res)
 }
 
-async fn logout(State(state): State<AppState>, staff: Option<Staff>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+async fn logout(
+    State(state): State<AppState>,
+    staff: Option<Staff>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     if let Some(staff) = staff {
         super::posted_form(&staff, body, &[])?;
         if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
@@ -73,7 +114,9 @@ async fn logout(State(state): State<AppState>, staff: Option<Staff>, headers: He
         }
     }
     let mut res = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    )) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(res)

@@ -25,7 +25,10 @@ use crate::i18n::{LANG_COOKIE, Lang, t};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/complaints?queue=mine") }))
+        .route(
+            "/",
+            get(|| async { Redirect::to("/complaints?queue=mine") }),
+        )
         .route("/static/kesu.css", get(css))
         .route("/lang/{code}", get(switch_lang))
         .merge(login::router())
@@ -66,7 +69,16 @@ impl Ctx {
     }
 
     pub fn anonymous(lang: Lang, path: &str) -> Ctx {
-        Ctx { lang, signed_in: false, user_name: String::new(), csrf: String::new(), is_admin: false, can_register: false, nav: "", back: crate::error::url_escape(path) }
+        Ctx {
+            lang,
+            signed_in: false,
+            user_name: String::new(),
+            csrf: String::new(),
+            is_admin: false,
+            can_register: false,
+            nav: "",
+            back: crate::error::url_escape(path),
+        }
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -84,7 +96,9 @@ impl Ctx {
 /// # Errors
 /// [`Failure::Internal`] when rendering fails (a bug).
 pub fn render<T: Template>(tpl: &T) -> Result<Response, Failure> {
-    tpl.render().map(|h| Html(h).into_response()).map_err(|e| Failure::Internal(format!("template: {e}")))
+    tpl.render()
+        .map(|h| Html(h).into_response())
+        .map_err(|e| Failure::Internal(format!("template: {e}")))
 }
 
 #[derive(Template)]
@@ -99,21 +113,41 @@ struct ErrorPage<'a> {
 /// A page telling what went wrong, in the reader's language, with a way back.
 pub fn error_page(lang: Lang, title: &str, detail: &str, path: &str) -> String {
     // Back to the complaint the failed action was on, or to the queue.
-    let segments: Vec<&str> = path.split('?').next().unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let back = match segments.as_slice() {
-        ["complaints", n, ..] if n.starts_with("KS-") || n.starts_with("ks-") => format!("/complaints/{n}"),
+        ["complaints", n, ..] if n.starts_with("KS-") || n.starts_with("ks-") => {
+            format!("/complaints/{n}")
+        }
         ["admin", ..] => "/admin".to_owned(),
         ["complaints", "new", ..] | ["complaints"] => "/complaints/new".to_owned(),
         _ => "/".to_owned(),
     };
-    let page = ErrorPage { ctx: Ctx::anonymous(lang, path), title, detail, back };
-    page.render().unwrap_or_else(|_| format!("<!doctype html><title>{title}</title><p>{detail}</p>"))
+    let page = ErrorPage {
+        ctx: Ctx::anonymous(lang, path),
+        title,
+        detail,
+        back,
+    };
+    page.render()
+        .unwrap_or_else(|_| format!("<!doctype html><title>{title}</title><p>{detail}</p>"))
 }
 
 async fn css() -> Response {
     let mut res = include_str!("../../static/kesu.css").into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     res
 }
 
@@ -126,7 +160,10 @@ async fn switch_lang(Path(code): Path<String>, RawQuery(q): RawQuery) -> Respons
     let q: Q = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     let back = safe_next(q.back.as_deref());
     let mut res = Redirect::to(&back).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code())) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    )) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
@@ -135,7 +172,14 @@ async fn switch_lang(Path(code): Path<String>, RawQuery(q): RawQuery) -> Respons
 /// A local path to go to after login or a switch; anything else becomes `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/login") => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/login") =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -144,7 +188,11 @@ pub fn safe_next(next: Option<&str>) -> String {
 ///
 /// # Errors
 /// [`Failure::Csrf`], or the body's failure.
-pub fn posted_form(staff: &Staff, body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>, lists: &[&str]) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+pub fn posted_form(
+    staff: &Staff,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    lists: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
     let body = crate::input::body(body)?;
     let mut map = crate::input::form_value(&body, lists);
     let csrf = map.remove("csrf");

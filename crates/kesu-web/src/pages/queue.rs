@@ -18,7 +18,10 @@ use crate::error::Failure;
 use crate::view::{short_time, summary};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/complaints", get(queue_page).post(super::register::create_complaint))
+    Router::new().route(
+        "/complaints",
+        get(queue_page).post(super::register::create_complaint),
+    )
 }
 
 pub struct Row {
@@ -55,7 +58,14 @@ struct QueuePage {
 
 fn link_with_page(q: &ListQuery, page: u32) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("queue", &q.queue), ("state", &q.state), ("severity", &q.severity), ("channel", &q.channel), ("department", &q.department), ("open", &q.open)] {
+    for (k, v) in [
+        ("queue", &q.queue),
+        ("state", &q.state),
+        ("severity", &q.severity),
+        ("channel", &q.channel),
+        ("department", &q.department),
+        ("open", &q.open),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             pairs.append_pair(k, v);
         }
@@ -64,16 +74,32 @@ fn link_with_page(q: &ListQuery, page: u32) -> String {
     format!("/complaints?{}", pairs.finish())
 }
 
-async fn queue_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+async fn queue_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
     let q = ListQuery::parse(raw.as_deref());
     let filter = q.filter(25)?;
     let mine = filter.queue == Queue::Mine;
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
-    let path = format!("/complaints{}", raw.as_deref().map(|r| format!("?{r}")).unwrap_or_default());
+    let path = format!(
+        "/complaints{}",
+        raw.as_deref().map(|r| format!("?{r}")).unwrap_or_default()
+    );
     let ctx = Ctx::new(&staff, if mine { "mine" } else { "team" }, &path);
     let categories = state.db.categories().await?;
     let category_name = |code: &str| {
-        categories.iter().find(|c| c.code == code).map_or_else(|| code.to_owned(), |c| if ctx.lang == crate::i18n::Lang::En { c.name_en.clone() } else { c.name_zh.clone() })
+        categories.iter().find(|c| c.code == code).map_or_else(
+            || code.to_owned(),
+            |c| {
+                if ctx.lang == crate::i18n::Lang::En {
+                    c.name_en.clone()
+                } else {
+                    c.name_zh.clone()
+                }
+            },
+        )
     };
     let tz = &state.config.time_zone;
     let rows = page
@@ -96,15 +122,45 @@ async fn queue_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): 
         .collect();
     let departments = state.db.departments().await?;
     let page_tpl = QueuePage {
-        heading: ctx.t(if mine { "queue.title_mine" } else { "queue.title_team" }),
+        heading: ctx.t(if mine {
+            "queue.title_mine"
+        } else {
+            "queue.title_team"
+        }),
         mine,
         open_only: filter.open_only,
-        states: LifecycleState::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("state", s.as_str())).selected_if(filter.state == Some(*s))).collect(),
-        severities: Severity::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("severity", s.as_str())).selected_if(filter.severity == Some(*s))).collect(),
-        channels: Channel::ALL.iter().map(|c| Opt::new(c.as_str(), ctx.label("channel", c.as_str())).selected_if(filter.channel == Some(*c))).collect(),
-        departments: departments.iter().map(|d| Opt::new(d.id.to_string(), d.name.clone()).selected_if(filter.department_id.map(|x| x.0) == Some(d.id))).collect(),
+        states: LifecycleState::ALL
+            .iter()
+            .map(|s| {
+                Opt::new(s.as_str(), ctx.label("state", s.as_str()))
+                    .selected_if(filter.state == Some(*s))
+            })
+            .collect(),
+        severities: Severity::ALL
+            .iter()
+            .map(|s| {
+                Opt::new(s.as_str(), ctx.label("severity", s.as_str()))
+                    .selected_if(filter.severity == Some(*s))
+            })
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| {
+                Opt::new(c.as_str(), ctx.label("channel", c.as_str()))
+                    .selected_if(filter.channel == Some(*c))
+            })
+            .collect(),
+        departments: departments
+            .iter()
+            .map(|d| {
+                Opt::new(d.id.to_string(), d.name.clone())
+                    .selected_if(filter.department_id.map(|x| x.0) == Some(d.id))
+            })
+            .collect(),
         rows,
-        page_label: ctx.t("common.page").replace("%{page}", &page.page.to_string()),
+        page_label: ctx
+            .t("common.page")
+            .replace("%{page}", &page.page.to_string()),
         prev_link: (page.page > 1).then(|| link_with_page(&q, page.page - 1)),
         next_link: page.has_next.then(|| link_with_page(&q, page.page + 1)),
         ctx,

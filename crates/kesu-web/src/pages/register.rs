@@ -39,7 +39,11 @@ struct NewPage {
     signals: Vec<Opt>,
 }
 
-async fn new_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+async fn new_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
     if !staff.actor.may_take_in() {
         return Err(Failure::Forbidden);
     }
@@ -59,7 +63,10 @@ async fn new_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): Ra
             name = c.name.clone();
             email = c.email.clone().unwrap_or_default();
             known = Some(
-                ctx.t("new.known_customer").replace("%{name}", &c.name).replace("%{count}", &c.complaints.to_string()).replace("%{open}", &c.open_complaints.to_string()),
+                ctx.t("new.known_customer")
+                    .replace("%{name}", &c.name)
+                    .replace("%{count}", &c.complaints.to_string())
+                    .replace("%{open}", &c.open_complaints.to_string()),
             );
         }
     }
@@ -70,17 +77,46 @@ async fn new_page(State(state): State<AppState>, staff: Staff, RawQuery(raw): Ra
         email,
         known,
         is_agent: staff.actor.has(Role::Agent),
-        channels: Channel::ALL.iter().map(|c| Opt::new(c.as_str(), ctx.label("channel", c.as_str())).selected_if(*c == Channel::Phone)).collect(),
-        categories: categories.iter().filter(|c| c.active).map(|c| Opt::new(c.code.clone(), if ctx.lang == Lang::En { c.name_en.clone() } else { c.name_zh.clone() })).collect(),
-        severities: Severity::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("severity", s.as_str()))).collect(),
-        signals: Signal::ALL.iter().map(|s| Opt::new(s.as_str(), ctx.label("signal", s.as_str()))).collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| {
+                Opt::new(c.as_str(), ctx.label("channel", c.as_str()))
+                    .selected_if(*c == Channel::Phone)
+            })
+            .collect(),
+        categories: categories
+            .iter()
+            .filter(|c| c.active)
+            .map(|c| {
+                Opt::new(
+                    c.code.clone(),
+                    if ctx.lang == Lang::En {
+                        c.name_en.clone()
+                    } else {
+                        c.name_zh.clone()
+                    },
+                )
+            })
+            .collect(),
+        severities: Severity::ALL
+            .iter()
+            .map(|s| Opt::new(s.as_str(), ctx.label("severity", s.as_str())))
+            .collect(),
+        signals: Signal::ALL
+            .iter()
+            .map(|s| Opt::new(s.as_str(), ctx.label("signal", s.as_str())))
+            .collect(),
         ctx,
     };
     render(&page)
 }
 
 /// `POST /complaints`: the form becomes the API's input and goes the same way.
-pub async fn create_complaint(State(state): State<AppState>, staff: Staff, body: Result<Bytes, BytesRejection>) -> Result<Response, Failure> {
+pub async fn create_complaint(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
     let mut form = super::posted_form(&staff, body, &["signals"])?;
     let mut take = |k: &str| form.remove(k).unwrap_or(Value::Null);
     let input = json!({

@@ -8,9 +8,17 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn listed(app: &TestApp, username: &str) -> Vec<String> {
-    let (status, body, _) = app.client(username).get("/api/v1/complaints?per_page=200").await;
+    let (status, body, _) = app
+        .client(username)
+        .get("/api/v1/complaints?per_page=200")
+        .await;
     assert_eq!(status, StatusCode::OK, "{username}: {body}");
-    let mut v: Vec<String> = body["items"].as_array().expect("items").iter().map(|i| i["number"].as_str().unwrap_or_default().to_owned()).collect();
+    let mut v: Vec<String> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["number"].as_str().unwrap_or_default().to_owned())
+        .collect();
     v.sort();
     v
 }
@@ -20,169 +28,404 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-both_backends!(async fn managers_see_only_their_department(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let service = app.complaint_in_state("dispatched", json!({})).await;
-    let registered = app.complaint_in_state("registered", json!({})).await;
-    let sales = app.complaint_in_state("classified", json!({})).await;
-    app.act("agent1", &sales, "dispatch", json!({"department": "sales", "assignee": "mgr_sales"})).await;
-    // Service asks sales for input on one of its complaints.
-    let shared = app.complaint_in_state("in_progress", json!({})).await;
-    app.act("mgr_service", &shared, "tasks", json!({"department": "sales", "title": "查询销售记录"})).await;
+both_backends!(
+    async fn managers_see_only_their_department(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let service = app.complaint_in_state("dispatched", json!({})).await;
+        let registered = app.complaint_in_state("registered", json!({})).await;
+        let sales = app.complaint_in_state("classified", json!({})).await;
+        app.act(
+            "agent1",
+            &sales,
+            "dispatch",
+            json!({"department": "sales", "assignee": "mgr_sales"}),
+        )
+        .await;
+        // Service asks sales for input on one of its complaints.
+        let shared = app.complaint_in_state("in_progress", json!({})).await;
+        app.act(
+            "mgr_service",
+            &shared,
+            "tasks",
+            json!({"department": "sales", "title": "查询销售记录"}),
+        )
+        .await;
 
-    let all = sorted(vec![service.clone(), registered.clone(), sales.clone(), shared.clone()]);
-    for everyone in ["agent1", "gm1", "sup1", "admin1"] {
-        assert_eq!(listed(&app, everyone).await, all, "{everyone}");
+        let all = sorted(vec![
+            service.clone(),
+            registered.clone(),
+            sales.clone(),
+            shared.clone(),
+        ]);
+        for everyone in ["agent1", "gm1", "sup1", "admin1"] {
+            assert_eq!(listed(&app, everyone).await, all, "{everyone}");
+        }
+        assert_eq!(
+            listed(&app, "mgr_service").await,
+            sorted(vec![service.clone(), shared.clone()])
+        );
+        assert_eq!(
+            listed(&app, "mgr_sales").await,
+            sorted(vec![sales.clone(), shared.clone()])
+        );
+
+        // Reading one follows the same rule; an invisible one looks unknown.
+        let get = |user: &'static str, n: &str| {
+            let client = app.client(user);
+            let path = format!("/api/v1/complaints/{n}");
+            async move { client.get(&path).await }
+        };
+        assert_eq!(get("mgr_service", &service).await.0, StatusCode::OK);
+        assert_problem(
+            &get("mgr_service", &sales).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        assert_problem(
+            &get("mgr_service", &registered).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        assert_problem(
+            &get("mgr_sales", &service).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        for sub in ["history", "proposals", "tasks", "attachments"] {
+            let answer = app
+                .client("mgr_sales")
+                .get(&format!("/api/v1/complaints/{service}/{sub}"))
+                .await;
+            assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+        }
+        // Filtering by another department does not widen the view.
+        let service_id = app.departments["service"].0;
+        let (status, body, _) = app
+            .client("mgr_sales")
+            .get(&format!("/api/v1/complaints?department={service_id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let numbers: Vec<&str> = body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["number"].as_str())
+            .collect();
+        assert_eq!(numbers, vec![shared.as_str()]);
+        app.stop().await;
     }
-    assert_eq!(listed(&app, "mgr_service").await, sorted(vec![service.clone(), shared.clone()]));
-    assert_eq!(listed(&app, "mgr_sales").await, sorted(vec![sales.clone(), shared.clone()]));
+);
 
-    // Reading one follows the same rule; an invisible one looks unknown.
-    let get = |user: &'static str, n: &str| {
-        let client = app.client(user);
-        let path = format!("/api/v1/complaints/{n}");
-        async move { client.get(&path).await }
-    };
-    assert_eq!(get("mgr_service", &service).await.0, StatusCode::OK);
-    assert_problem(&get("mgr_service", &sales).await, StatusCode::NOT_FOUND, "not_found");
-    assert_problem(&get("mgr_service", &registered).await, StatusCode::NOT_FOUND, "not_found");
-    assert_problem(&get("mgr_sales", &service).await, StatusCode::NOT_FOUND, "not_found");
-    for sub in ["history", "proposals", "tasks", "attachments"] {
-        let answer = app.client("mgr_sales").get(&format!("/api/v1/complaints/{service}/{sub}")).await;
-        assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+both_backends!(
+    async fn contact_details_are_masked_for_roles_that_do_not_need_them(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let n = app.complaint_in_state("dispatched", json!({"customer": {"name": "王先生", "phone": "13800138000", "email": "wang@example.cn"}})).await;
+        for (user, phone, email) in [
+            ("agent1", "13800138000", "wang@example.cn"),
+            ("mgr_service", "13800138000", "wang@example.cn"),
+            ("gm1", "13800138000", "wang@example.cn"),
+            ("sup1", "138****8000", "w***@example.cn"),
+            ("admin1", "138****8000", "w***@example.cn"),
+        ] {
+            let c = app.complaint(user, &n).await;
+            assert_eq!(
+                (
+                    c["customer"]["phone"].as_str(),
+                    c["customer"]["email"].as_str()
+                ),
+                (Some(phone), Some(email)),
+                "{user}"
+            );
+            assert_eq!(c["customer"]["name"], "王先生");
+        }
+        // Nor can they look customers up by phone.
+        for user in ["sup1", "admin1"] {
+            assert_problem(
+                &app.client(user)
+                    .get("/api/v1/customers?phone=13800138000")
+                    .await,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+        }
+        let (status, found, _) = app
+            .client("agent1")
+            .get("/api/v1/customers?phone=13800138000")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (found[0]["phone"].as_str(), found[0]["complaints"].as_i64()),
+            (Some("13800138000"), Some(1)),
+            "{found}"
+        );
+        app.stop().await;
     }
-    // Filtering by another department does not widen the view.
-    let service_id = app.departments["service"].0;
-    let (status, body, _) = app.client("mgr_sales").get(&format!("/api/v1/complaints?department={service_id}")).await;
-    assert_eq!(status, StatusCode::OK);
-    let numbers: Vec<&str> = body["items"].as_array().expect("items").iter().filter_map(|i| i["number"].as_str()).collect();
-    assert_eq!(numbers, vec![shared.as_str()]);
-    app.stop().await;
-});
+);
 
-both_backends!(async fn contact_details_are_masked_for_roles_that_do_not_need_them(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let n = app.complaint_in_state("dispatched", json!({"customer": {"name": "王先生", "phone": "13800138000", "email": "wang@example.cn"}})).await;
-    for (user, phone, email) in [
-        ("agent1", "13800138000", "wang@example.cn"),
-        ("mgr_service", "13800138000", "wang@example.cn"),
-        ("gm1", "13800138000", "wang@example.cn"),
-        ("sup1", "138****8000", "w***@example.cn"),
-        ("admin1", "138****8000", "w***@example.cn"),
-    ] {
-        let c = app.complaint(user, &n).await;
-        assert_eq!((c["customer"]["phone"].as_str(), c["customer"]["email"].as_str()), (Some(phone), Some(email)), "{user}");
-        assert_eq!(c["customer"]["name"], "王先生");
+both_backends!(
+    async fn admins_configure_the_organisation_and_others_may_not(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let admin = app.client("admin1");
+        let department = json!({"code": "parts", "name": "备品部"});
+        let user = json!({"username": "mgr_parts", "display_name": "备品孙经理", "password": "secret-password", "roles": ["manager"], "department": "parts"});
+        let category = json!({"code": "parts_shortage", "parent": "delay", "name_zh": "缺件", "name_en": "Parts shortage"});
+
+        for other in ["agent1", "mgr_service", "gm1", "sup1"] {
+            let client = app.client(other);
+            assert_problem(
+                &client.post("/api/v1/departments", &department).await,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+            assert_problem(
+                &client.post("/api/v1/users", &user).await,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+            assert_problem(
+                &client.post("/api/v1/categories", &category).await,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+        }
+        let (_, departments, _) = admin.get("/api/v1/departments").await;
+        assert_eq!(
+            departments.as_array().map(Vec::len),
+            Some(3),
+            "{departments}"
+        );
+
+        let (status, d, _) = admin.post("/api/v1/departments", &department).await;
+        assert_eq!(status, StatusCode::CREATED, "{d}");
+        assert_eq!(
+            (
+                d["code"].as_str(),
+                d["name"].as_str(),
+                d["active"].as_bool()
+            ),
+            (Some("parts"), Some("备品部"), Some(true))
+        );
+        let (status, u, _) = admin.post("/api/v1/users", &user).await;
+        assert_eq!(status, StatusCode::CREATED, "{u}");
+        assert_eq!(
+            (u["username"].as_str(), u["department_id"].as_i64()),
+            (Some("mgr_parts"), d["id"].as_i64())
+        );
+        assert_eq!(u["roles"], json!(["manager"]));
+        assert!(
+            u.get("password").is_none() && u.get("password_hash").is_none(),
+            "{u}"
+        );
+        let (status, cat, _) = admin.post("/api/v1/categories", &category).await;
+        assert_eq!(status, StatusCode::CREATED, "{cat}");
+        assert_eq!(cat["parent_code"], "delay");
+
+        // What was configured can be used at once.
+        let n = app.complaint_in_state("registered", json!({})).await;
+        app.act(
+            "agent1",
+            &n,
+            "classify",
+            json!({"category": "parts_shortage"}),
+        )
+        .await;
+        let c = app
+            .act(
+                "agent1",
+                &n,
+                "dispatch",
+                json!({"department": "parts", "assignee": "mgr_parts"}),
+            )
+            .await;
+        assert_eq!(
+            (c["department"].as_str(), c["assignee"].as_str()),
+            (Some("备品部"), Some("备品孙经理"))
+        );
+        // An assignee must belong to the department.
+        let wrong = app
+            .client("agent1")
+            .post(
+                &format!("/api/v1/complaints/{n}/dispatch"),
+                &json!({"department": "parts", "assignee": "mgr_service"}),
+            )
+            .await;
+        assert_problem(
+            &wrong,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assignee_not_in_department",
+        );
+
+        // Bad fields are 422 and create nothing.
+        for bad in [
+            json!({"username": "x", "password": "secret-password", "roles": ["agent"]}),
+            json!({"username": "new_agent", "password": "short", "roles": ["agent"]}),
+            json!({"username": "new_agent", "password": "secret-password", "roles": ["emperor"]}),
+            json!({"username": "new_agent", "password": "secret-password", "roles": ["manager"]}),
+            json!({"username": "new_agent", "password": "secret-password", "roles": ["agent"], "department": "nowhere"}),
+        ] {
+            assert_problem(
+                &admin.post("/api/v1/users", &bad).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+            );
+        }
+        assert_problem(
+            &admin
+                .post(
+                    "/api/v1/departments",
+                    &json!({"code": "Bad Code!", "name": "x"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert_problem(
+            &admin
+                .post(
+                    "/api/v1/categories",
+                    &json!({"code": "orphan", "parent": "nope", "name_zh": "孤儿"}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let (_, users, _) = admin.get("/api/v1/users").await;
+        let names: Vec<&str> = users
+            .as_array()
+            .expect("users")
+            .iter()
+            .filter_map(|u| u["username"].as_str())
+            .collect();
+        assert_eq!(names.len(), USERS.len() + 1, "{names:?}");
+        assert!(names.contains(&"mgr_parts"));
+        app.stop().await;
     }
-    // Nor can they look customers up by phone.
-    for user in ["sup1", "admin1"] {
-        assert_problem(&app.client(user).get("/api/v1/customers?phone=13800138000").await, StatusCode::FORBIDDEN, "forbidden");
+);
+
+both_backends!(
+    async fn duplicates_are_409(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let admin = app.client("admin1");
+        let user = |name: &str| json!({"username": name, "password": "secret-password", "roles": ["agent"], "department": "cs"});
+        let dup = admin.post("/api/v1/users", &user("agent1")).await;
+        assert_problem(&dup, StatusCode::CONFLICT, "duplicate");
+        // Usernames are case-insensitive.
+        assert_problem(
+            &admin.post("/api/v1/users", &user("AGENT1")).await,
+            StatusCode::CONFLICT,
+            "duplicate",
+        );
+        assert_problem(
+            &admin
+                .post(
+                    "/api/v1/departments",
+                    &json!({"code": "sales", "name": "又一个销售部"}),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "duplicate",
+        );
+        assert_problem(
+            &admin
+                .post(
+                    "/api/v1/categories",
+                    &json!({"code": "safety", "name_zh": "安全"}),
+                )
+                .await,
+            StatusCode::CONFLICT,
+            "duplicate",
+        );
+        let (_, users, _) = admin.get("/api/v1/users").await;
+        assert_eq!(users.as_array().map(Vec::len), Some(USERS.len()));
+        let (_, departments, _) = admin.get("/api/v1/departments").await;
+        let sales: Vec<&Value> = departments
+            .as_array()
+            .expect("departments")
+            .iter()
+            .filter(|d| d["code"] == "sales")
+            .collect();
+        assert_eq!(
+            (sales.len(), sales[0]["name"].as_str()),
+            (1, Some("销售部"))
+        );
+        app.stop().await;
     }
-    let (status, found, _) = app.client("agent1").get("/api/v1/customers?phone=13800138000").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!((found[0]["phone"].as_str(), found[0]["complaints"].as_i64()), (Some("13800138000"), Some(1)), "{found}");
-    app.stop().await;
-});
+);
 
-both_backends!(async fn admins_configure_the_organisation_and_others_may_not(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let admin = app.client("admin1");
-    let department = json!({"code": "parts", "name": "备品部"});
-    let user = json!({"username": "mgr_parts", "display_name": "备品孙经理", "password": "secret-password", "roles": ["manager"], "department": "parts"});
-    let category = json!({"code": "parts_shortage", "parent": "delay", "name_zh": "缺件", "name_en": "Parts shortage"});
-
-    for other in ["agent1", "mgr_service", "gm1", "sup1"] {
-        let client = app.client(other);
-        assert_problem(&client.post("/api/v1/departments", &department).await, StatusCode::FORBIDDEN, "forbidden");
-        assert_problem(&client.post("/api/v1/users", &user).await, StatusCode::FORBIDDEN, "forbidden");
-        assert_problem(&client.post("/api/v1/categories", &category).await, StatusCode::FORBIDDEN, "forbidden");
+both_backends!(
+    async fn a_session_cookie_needs_the_csrf_token_to_write(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let n = app.complaint_in_state("registered", json!({})).await;
+        let (agent, csrf) = app.session_client("agent1").await;
+        // Reading needs only the session.
+        let (status, c, _) = agent.get(&format!("/api/v1/complaints/{n}")).await;
+        assert_eq!(
+            (status, c["number"].as_str()),
+            (StatusCode::OK, Some(n.as_str()))
+        );
+        let path = format!("/api/v1/complaints/{n}/notes");
+        let note = json!({"text": "客户情绪激动"});
+        // Writing without the CSRF token, with a wrong one, or from another site is refused.
+        assert_problem(
+            &agent.post(&path, &note).await,
+            StatusCode::FORBIDDEN,
+            "csrf",
+        );
+        assert_problem(
+            &agent
+                .post_with_headers(&path, &note, &[("x-csrf-token", "forged")])
+                .await,
+            StatusCode::FORBIDDEN,
+            "csrf",
+        );
+        let cross = agent
+            .post_with_headers(
+                &path,
+                &note,
+                &[("x-csrf-token", &csrf), ("origin", "https://evil.example")],
+            )
+            .await;
+        assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
+        let cross = agent
+            .post_with_headers(
+                &path,
+                &note,
+                &[("x-csrf-token", &csrf), ("sec-fetch-site", "cross-site")],
+            )
+            .await;
+        assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
+        assert_eq!(app.history(&n).await.len(), 1);
+        let (status, body, _) = agent
+            .post_with_headers(&path, &note, &[("x-csrf-token", &csrf)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(app.history(&n).await.len(), 2);
+        // An expired or unknown session is no session.
+        let (stale, _) = app.session_client("agent1").await;
+        app.clock.advance(jiff::SignedDuration::from_hours(13));
+        assert_problem(
+            &stale.get("/api/v1/complaints").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        );
+        let forged = app
+            .anonymous()
+            .get_with_headers(
+                "/api/v1/complaints",
+                &[("cookie", "kesu_session=0123456789abcdef")],
+            )
+            .await;
+        assert_problem(&forged, StatusCode::UNAUTHORIZED, "unauthenticated");
+        app.stop().await;
     }
-    let (_, departments, _) = admin.get("/api/v1/departments").await;
-    assert_eq!(departments.as_array().map(Vec::len), Some(3), "{departments}");
-
-    let (status, d, _) = admin.post("/api/v1/departments", &department).await;
-    assert_eq!(status, StatusCode::CREATED, "{d}");
-    assert_eq!((d["code"].as_str(), d["name"].as_str(), d["active"].as_bool()), (Some("parts"), Some("备品部"), Some(true)));
-    let (status, u, _) = admin.post("/api/v1/users", &user).await;
-    assert_eq!(status, StatusCode::CREATED, "{u}");
-    assert_eq!((u["username"].as_str(), u["department_id"].as_i64()), (Some("mgr_parts"), d["id"].as_i64()));
-    assert_eq!(u["roles"], json!(["manager"]));
-    assert!(u.get("password").is_none() && u.get("password_hash").is_none(), "{u}");
-    let (status, cat, _) = admin.post("/api/v1/categories", &category).await;
-    assert_eq!(status, StatusCode::CREATED, "{cat}");
-    assert_eq!(cat["parent_code"], "delay");
-
-    // What was configured can be used at once.
-    let n = app.complaint_in_state("registered", json!({})).await;
-    app.act("agent1", &n, "classify", json!({"category": "parts_shortage"})).await;
-    let c = app.act("agent1", &n, "dispatch", json!({"department": "parts", "assignee": "mgr_parts"})).await;
-    assert_eq!((c["department"].as_str(), c["assignee"].as_str()), (Some("备品部"), Some("备品孙经理")));
-    // An assignee must belong to the department.
-    let wrong = app.client("agent1").post(&format!("/api/v1/complaints/{n}/dispatch"), &json!({"department": "parts", "assignee": "mgr_service"})).await;
-    assert_problem(&wrong, StatusCode::UNPROCESSABLE_ENTITY, "assignee_not_in_department");
-
-    // Bad fields are 422 and create nothing.
-    for bad in [
-        json!({"username": "x", "password": "secret-password", "roles": ["agent"]}),
-        json!({"username": "new_agent", "password": "short", "roles": ["agent"]}),
-        json!({"username": "new_agent", "password": "secret-password", "roles": ["emperor"]}),
-        json!({"username": "new_agent", "password": "secret-password", "roles": ["manager"]}),
-        json!({"username": "new_agent", "password": "secret-password", "roles": ["agent"], "department": "nowhere"}),
-    ] {
-        assert_problem(&admin.post("/api/v1/users", &bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    }
-    assert_problem(&admin.post("/api/v1/departments", &json!({"code": "Bad Code!", "name": "x"})).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    assert_problem(&admin.post("/api/v1/categories", &json!({"code": "orphan", "parent": "nope", "name_zh": "孤儿"})).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    let (_, users, _) = admin.get("/api/v1/users").await;
-    let names: Vec<&str> = users.as_array().expect("users").iter().filter_map(|u| u["username"].as_str()).collect();
-    assert_eq!(names.len(), USERS.len() + 1, "{names:?}");
-    assert!(names.contains(&"mgr_parts"));
-    app.stop().await;
-});
-
-both_backends!(async fn duplicates_are_409(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let admin = app.client("admin1");
-    let user = |name: &str| json!({"username": name, "password": "secret-password", "roles": ["agent"], "department": "cs"});
-    let dup = admin.post("/api/v1/users", &user("agent1")).await;
-    assert_problem(&dup, StatusCode::CONFLICT, "duplicate");
-    // Usernames are case-insensitive.
-    assert_problem(&admin.post("/api/v1/users", &user("AGENT1")).await, StatusCode::CONFLICT, "duplicate");
-    assert_problem(&admin.post("/api/v1/departments", &json!({"code": "sales", "name": "又一个销售部"})).await, StatusCode::CONFLICT, "duplicate");
-    assert_problem(&admin.post("/api/v1/categories", &json!({"code": "safety", "name_zh": "安全"})).await, StatusCode::CONFLICT, "duplicate");
-    let (_, users, _) = admin.get("/api/v1/users").await;
-    assert_eq!(users.as_array().map(Vec::len), Some(USERS.len()));
-    let (_, departments, _) = admin.get("/api/v1/departments").await;
-    let sales: Vec<&Value> = departments.as_array().expect("departments").iter().filter(|d| d["code"] == "sales").collect();
-    assert_eq!((sales.len(), sales[0]["name"].as_str()), (1, Some("销售部")));
-    app.stop().await;
-});
-
-both_backends!(async fn a_session_cookie_needs_the_csrf_token_to_write(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
-    let n = app.complaint_in_state("registered", json!({})).await;
-    let (agent, csrf) = app.session_client("agent1").await;
-    // Reading needs only the session.
-    let (status, c, _) = agent.get(&format!("/api/v1/complaints/{n}")).await;
-    assert_eq!((status, c["number"].as_str()), (StatusCode::OK, Some(n.as_str())));
-    let path = format!("/api/v1/complaints/{n}/notes");
-    let note = json!({"text": "客户情绪激动"});
-    // Writing without the CSRF token, with a wrong one, or from another site is refused.
-    assert_problem(&agent.post(&path, &note).await, StatusCode::FORBIDDEN, "csrf");
-    assert_problem(&agent.post_with_headers(&path, &note, &[("x-csrf-token", "forged")]).await, StatusCode::FORBIDDEN, "csrf");
-    let cross = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf), ("origin", "https://evil.example")]).await;
-    assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
-    let cross = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf), ("sec-fetch-site", "cross-site")]).await;
-    assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
-    assert_eq!(app.history(&n).await.len(), 1);
-    let (status, body, _) = agent.post_with_headers(&path, &note, &[("x-csrf-token", &csrf)]).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(app.history(&n).await.len(), 2);
-    // An expired or unknown session is no session.
-    let (stale, _) = app.session_client("agent1").await;
-    app.clock.advance(jiff::SignedDuration::from_hours(13));
-    assert_problem(&stale.get("/api/v1/complaints").await, StatusCode::UNAUTHORIZED, "unauthenticated");
-    let forged = app.anonymous().get_with_headers("/api/v1/complaints", &[("cookie", "kesu_session=0123456789abcdef")]).await;
-    assert_problem(&forged, StatusCode::UNAUTHORIZED, "unauthenticated");
-    app.stop().await;
-});
+);

@@ -36,7 +36,11 @@ pub const PASSWORD: &str = "password-123";
 pub const START: &str = "2026-11-23T02:00:00Z";
 
 /// The departments: code and name.
-pub const DEPARTMENTS: &[(&str, &str)] = &[("cs", "客户部"), ("service", "售后服务部"), ("sales", "销售部")];
+pub const DEPARTMENTS: &[(&str, &str)] = &[
+    ("cs", "客户部"),
+    ("service", "售后服务部"),
+    ("sales", "销售部"),
+];
 
 /// A test user: username, display name, role and department code.
 #[derive(Debug, Clone, Copy)]
@@ -49,12 +53,42 @@ pub struct TestUser {
 
 /// Every user [`TestApp::spawn`] creates.
 pub const USERS: &[TestUser] = &[
-    TestUser { username: "agent1", display_name: "客服李娜", role: Role::Agent, department: Some("cs") },
-    TestUser { username: "mgr_service", display_name: "售后王经理", role: Role::Manager, department: Some("service") },
-    TestUser { username: "mgr_sales", display_name: "销售赵经理", role: Role::Manager, department: Some("sales") },
-    TestUser { username: "gm1", display_name: "陈总", role: Role::Gm, department: None },
-    TestUser { username: "sup1", display_name: "督导周敏", role: Role::Supervisor, department: None },
-    TestUser { username: "admin1", display_name: "管理员", role: Role::Admin, department: None },
+    TestUser {
+        username: "agent1",
+        display_name: "客服李娜",
+        role: Role::Agent,
+        department: Some("cs"),
+    },
+    TestUser {
+        username: "mgr_service",
+        display_name: "售后王经理",
+        role: Role::Manager,
+        department: Some("service"),
+    },
+    TestUser {
+        username: "mgr_sales",
+        display_name: "销售赵经理",
+        role: Role::Manager,
+        department: Some("sales"),
+    },
+    TestUser {
+        username: "gm1",
+        display_name: "陈总",
+        role: Role::Gm,
+        department: None,
+    },
+    TestUser {
+        username: "sup1",
+        display_name: "督导周敏",
+        role: Role::Supervisor,
+        department: None,
+    },
+    TestUser {
+        username: "admin1",
+        display_name: "管理员",
+        role: Role::Admin,
+        department: None,
+    },
 ];
 
 /// The test user with this username.
@@ -62,7 +96,10 @@ pub const USERS: &[TestUser] = &[
 /// # Panics
 /// For a name not in [`USERS`].
 pub fn user(username: &str) -> TestUser {
-    *USERS.iter().find(|u| u.username == username).unwrap_or_else(|| panic!("no test user {username}"))
+    *USERS
+        .iter()
+        .find(|u| u.username == username)
+        .unwrap_or_else(|| panic!("no test user {username}"))
 }
 
 /// The body of a complaint as an agent registers it on the phone.
@@ -125,10 +162,19 @@ impl TestApp {
         let db = test_db.db.clone();
         let now: Timestamp = START.parse().expect("start time");
         db.bootstrap(now).await.expect("bootstrap");
-        let site = db.sites().await.expect("sites").into_iter().next().expect("bootstrap creates a site");
+        let site = db
+            .sites()
+            .await
+            .expect("sites")
+            .into_iter()
+            .next()
+            .expect("bootstrap creates a site");
         let mut departments = HashMap::new();
         for (code, name) in DEPARTMENTS {
-            let id = db.create_department(SiteId(site.id), code, name, now).await.expect("create department");
+            let id = db
+                .create_department(SiteId(site.id), code, name, now)
+                .await
+                .expect("create department");
             departments.insert(*code, id);
         }
         let hash = kesu_web::auth::hash_password(PASSWORD).expect("hash password");
@@ -143,12 +189,17 @@ impl TestApp {
                 department_id: u.department.map(|d| departments[d]),
             };
             let id = db.create_user(&new, now).await.expect("create user");
-            tokens.insert(u.username, db.create_api_token(id, now).await.expect("create token"));
+            tokens.insert(
+                u.username,
+                db.create_api_token(id, now).await.expect("create token"),
+            );
             user_ids.insert(u.username, id);
         }
         let clock = Arc::new(MockClock::new(now));
         let state = AppState::new(db.clone(), clock.clone(), WebConfig::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local address");
         let router = kesu_web::router(state);
         let server = tokio::spawn(async move {
@@ -156,8 +207,22 @@ impl TestApp {
                 eprintln!("test server stopped: {e}");
             }
         });
-        let http = reqwest::Client::builder().no_proxy().build().expect("http client");
-        Some(TestApp { url: format!("http://{addr}"), db, clock, backend, tokens, departments, user_ids, http, server, test_db })
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("http client");
+        Some(TestApp {
+            url: format!("http://{addr}"),
+            db,
+            clock,
+            backend,
+            tokens,
+            departments,
+            user_ids,
+            http,
+            server,
+            test_db,
+        })
     }
 
     /// Stops the server and removes the database.
@@ -185,8 +250,17 @@ impl TestApp {
     /// # Panics
     /// For a name not in [`USERS`].
     pub fn client(&self, username: &str) -> ApiClient {
-        let token = self.tokens.get(username).unwrap_or_else(|| panic!("no token for {username}")).clone();
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token), headers: Vec::new() }
+        let token = self
+            .tokens
+            .get(username)
+            .unwrap_or_else(|| panic!("no token for {username}"))
+            .clone();
+        ApiClient {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            token: Some(token),
+            headers: Vec::new(),
+        }
     }
 
     /// Opens a web session for `username` straight in the database (as a
@@ -196,26 +270,53 @@ impl TestApp {
     /// # Panics
     /// For a name not in [`USERS`] or when the database fails.
     pub async fn session(&self, username: &str) -> (String, String) {
-        let id = *self.user_ids.get(username).unwrap_or_else(|| panic!("no user {username}"));
-        self.db.create_session(id, self.now(), SignedDuration::from_hours(12)).await.expect("create session")
+        let id = *self
+            .user_ids
+            .get(username)
+            .unwrap_or_else(|| panic!("no user {username}"));
+        self.db
+            .create_session(id, self.now(), SignedDuration::from_hours(12))
+            .await
+            .expect("create session")
     }
 
     /// An API client authenticated by a session cookie instead of a token,
     /// and the session's CSRF token (to send as `X-CSRF-Token` on writes).
     pub async fn session_client(&self, username: &str) -> (ApiClient, String) {
         let (cookie, csrf) = self.session(username).await;
-        let headers = vec![("cookie".to_owned(), format!("{}={cookie}", kesu_web::auth::SESSION_COOKIE))];
-        (ApiClient { base: self.url.clone(), http: self.http.clone(), token: None, headers }, csrf)
+        let headers = vec![(
+            "cookie".to_owned(),
+            format!("{}={cookie}", kesu_web::auth::SESSION_COOKIE),
+        )];
+        (
+            ApiClient {
+                base: self.url.clone(),
+                http: self.http.clone(),
+                token: None,
+                headers,
+            },
+            csrf,
+        )
     }
 
     /// An API client that sends no credentials.
     pub fn anonymous(&self) -> ApiClient {
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: None, headers: Vec::new() }
+        ApiClient {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            token: None,
+            headers: Vec::new(),
+        }
     }
 
     /// An API client that sends this exact bearer token.
     pub fn with_token(&self, token: &str) -> ApiClient {
-        ApiClient { base: self.url.clone(), http: self.http.clone(), token: Some(token.to_owned()), headers: Vec::new() }
+        ApiClient {
+            base: self.url.clone(),
+            http: self.http.clone(),
+            token: Some(token.to_owned()),
+            headers: Vec::new(),
+        }
     }
 
     /// The time now on the app's clock.
@@ -235,7 +336,10 @@ impl TestApp {
     /// # Panics
     /// Unless the answer is 201.
     pub async fn create_complaint(&self, username: &str, overrides: Value) -> Value {
-        let (status, body, _) = self.client(username).post("/api/v1/complaints", &merged(sample_complaint(), overrides)).await;
+        let (status, body, _) = self
+            .client(username)
+            .post("/api/v1/complaints", &merged(sample_complaint(), overrides))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "create complaint: {body}");
         body
     }
@@ -246,8 +350,15 @@ impl TestApp {
     /// # Panics
     /// Unless the answer is 200.
     pub async fn act(&self, username: &str, number: &str, action: &str, body: Value) -> Value {
-        let (status, answer, _) = self.client(username).post(&format!("/api/v1/complaints/{number}/{action}"), &body).await;
-        assert_eq!(status, StatusCode::OK, "{username} {action} on {number}: {answer}");
+        let (status, answer, _) = self
+            .client(username)
+            .post(&format!("/api/v1/complaints/{number}/{action}"), &body)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{username} {action} on {number}: {answer}"
+        );
         answer
     }
 
@@ -256,7 +367,10 @@ impl TestApp {
     /// # Panics
     /// Unless the answer is 200.
     pub async fn complaint(&self, username: &str, number: &str) -> Value {
-        let (status, body, _) = self.client(username).get(&format!("/api/v1/complaints/{number}")).await;
+        let (status, body, _) = self
+            .client(username)
+            .get(&format!("/api/v1/complaints/{number}"))
+            .await;
         assert_eq!(status, StatusCode::OK, "get {number}: {body}");
         body
     }
@@ -266,7 +380,10 @@ impl TestApp {
     /// # Panics
     /// Unless the answer is 200 with a list.
     pub async fn history(&self, number: &str) -> Vec<Value> {
-        let (status, body, _) = self.client("agent1").get(&format!("/api/v1/complaints/{number}/history")).await;
+        let (status, body, _) = self
+            .client("agent1")
+            .get(&format!("/api/v1/complaints/{number}/history"))
+            .await;
         assert_eq!(status, StatusCode::OK, "history of {number}: {body}");
         body.as_array().expect("history is a list").clone()
     }
@@ -276,17 +393,36 @@ impl TestApp {
     /// # Panics
     /// Unless the answer is 200.
     pub async fn complaint_count(&self) -> usize {
-        let (status, body, _) = self.client("agent1").get("/api/v1/complaints?per_page=200").await;
+        let (status, body, _) = self
+            .client("agent1")
+            .get("/api/v1/complaints?per_page=200")
+            .await;
         assert_eq!(status, StatusCode::OK, "list: {body}");
         body["items"].as_array().expect("items").len()
     }
 
     /// Uploads a file to a complaint as `username` (multipart `file` and `kind`).
-    pub async fn upload(&self, username: &str, number: &str, kind: &str, filename: &str, data: Vec<u8>) -> Answer {
+    pub async fn upload(
+        &self,
+        username: &str,
+        number: &str,
+        kind: &str,
+        filename: &str,
+        data: Vec<u8>,
+    ) -> Answer {
         let part = reqwest::multipart::Part::bytes(data).file_name(filename.to_owned());
         // Like a browser: the file name as raw UTF-8, not percent-encoded.
-        let form = reqwest::multipart::Form::new().percent_encode_noop().text("kind", kind.to_owned()).part("file", part);
-        self.client(username).send(self.http.post(self.at(&format!("/api/v1/complaints/{number}/attachments"))).multipart(form)).await
+        let form = reqwest::multipart::Form::new()
+            .percent_encode_noop()
+            .text("kind", kind.to_owned())
+            .part("file", part);
+        self.client(username)
+            .send(
+                self.http
+                    .post(self.at(&format!("/api/v1/complaints/{number}/attachments")))
+                    .multipart(form),
+            )
+            .await
     }
 
     /// A new general complaint, driven by the right people to `state`:
@@ -298,35 +434,112 @@ impl TestApp {
     /// # Panics
     /// For another state, or when a step is refused.
     pub async fn complaint_in_state(&self, state: &str, overrides: Value) -> String {
-        const ORDER: &[&str] = &["registered", "classified", "dispatched", "in_progress", "proposed", "executing", "fed_back", "follow_up", "closed"];
-        let target = ORDER.iter().position(|s| *s == state).unwrap_or_else(|| panic!("complaint_in_state cannot reach {state}"));
-        let created = self.create_complaint("agent1", merged(json!({"description": "收银员态度冷淡，希望道歉"}), overrides)).await;
+        const ORDER: &[&str] = &[
+            "registered",
+            "classified",
+            "dispatched",
+            "in_progress",
+            "proposed",
+            "executing",
+            "fed_back",
+            "follow_up",
+            "closed",
+        ];
+        let target = ORDER
+            .iter()
+            .position(|s| *s == state)
+            .unwrap_or_else(|| panic!("complaint_in_state cannot reach {state}"));
+        let created = self
+            .create_complaint(
+                "agent1",
+                merged(
+                    json!({"description": "收银员态度冷淡，希望道歉"}),
+                    overrides,
+                ),
+            )
+            .await;
         let number = created["number"].as_str().expect("number").to_owned();
         let n = number.as_str();
         for step in &ORDER[1..=target] {
             match *step {
-                "classified" => self.act("agent1", n, "classify", json!({"category": "service_attitude", "severity": "general"})).await,
-                "dispatched" => self.act("agent1", n, "dispatch", json!({"department": "service", "assignee": "mgr_service"})).await,
-                "in_progress" => self.act("mgr_service", n, "contacts", json!({"method": "phone", "summary": "已致电客户了解情况"})).await,
+                "classified" => {
+                    self.act(
+                        "agent1",
+                        n,
+                        "classify",
+                        json!({"category": "service_attitude", "severity": "general"}),
+                    )
+                    .await
+                }
+                "dispatched" => {
+                    self.act(
+                        "agent1",
+                        n,
+                        "dispatch",
+                        json!({"department": "service", "assignee": "mgr_service"}),
+                    )
+                    .await
+                }
+                "in_progress" => {
+                    self.act(
+                        "mgr_service",
+                        n,
+                        "contacts",
+                        json!({"method": "phone", "summary": "已致电客户了解情况"}),
+                    )
+                    .await
+                }
                 "proposed" => {
                     let body = json!({"measures": "当面道歉并赠送优惠券", "owner": "售后王经理", "due_at": self.in_days(2), "follow_up": "三天后回访"});
                     self.act("mgr_service", n, "proposals", body).await
                 }
                 "executing" => {
-                    let round = self.complaint("agent1", n).await["proposals"].as_i64().expect("proposals");
-                    self.act("mgr_service", n, &format!("proposals/{round}/answer"), json!({"accepted": true, "customer_words": "可以接受"})).await
+                    let round = self.complaint("agent1", n).await["proposals"]
+                        .as_i64()
+                        .expect("proposals");
+                    self.act(
+                        "mgr_service",
+                        n,
+                        &format!("proposals/{round}/answer"),
+                        json!({"accepted": true, "customer_words": "可以接受"}),
+                    )
+                    .await
                 }
                 "fed_back" => {
-                    self.act("mgr_service", n, "execution", json!({"progress": "已道歉并送券", "completed": true})).await;
-                    self.act("mgr_service", n, "feedback", json!({"method": "phone", "content": "已告知客户处理结果"})).await
+                    self.act(
+                        "mgr_service",
+                        n,
+                        "execution",
+                        json!({"progress": "已道歉并送券", "completed": true}),
+                    )
+                    .await;
+                    self.act(
+                        "mgr_service",
+                        n,
+                        "feedback",
+                        json!({"method": "phone", "content": "已告知客户处理结果"}),
+                    )
+                    .await
                 }
-                "follow_up" => self.act("agent1", n, "follow-ups", json!({"outcome": "satisfied", "score": 5})).await,
+                "follow_up" => {
+                    self.act(
+                        "agent1",
+                        n,
+                        "follow-ups",
+                        json!({"outcome": "satisfied", "score": 5}),
+                    )
+                    .await
+                }
                 "closed" => self.act("agent1", n, "close", json!({})).await,
                 _ => unreachable!(),
             };
         }
         let now = self.complaint("agent1", n).await;
-        let expected = if state == "classified" { "registered" } else { state };
+        let expected = if state == "classified" {
+            "registered"
+        } else {
+            state
+        };
         assert_eq!(now["state"], expected, "complaint_in_state({state}): {now}");
         number
     }
@@ -379,7 +592,8 @@ impl ApiClient {
 
     /// `GET path` with extra headers.
     pub async fn get_with_headers(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        self.send(self.http.get(self.url(path)).headers(header_map(headers))).await
+        self.send(self.http.get(self.url(path)).headers(header_map(headers)))
+            .await
     }
 
     /// `GET path` for raw bytes (downloads).
@@ -387,10 +601,18 @@ impl ApiClient {
     /// # Panics
     /// When the request fails.
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, Vec<u8>, HeaderMap) {
-        let res = self.authorize(self.http.get(self.url(path))).send().await.expect("send request");
+        let res = self
+            .authorize(self.http.get(self.url(path)))
+            .send()
+            .await
+            .expect("send request");
         let status = res.status();
         let headers = res.headers().clone();
-        (status, res.bytes().await.expect("read body").to_vec(), headers)
+        (
+            status,
+            res.bytes().await.expect("read body").to_vec(),
+            headers,
+        )
     }
 
     /// `POST path` with a JSON body.
@@ -399,20 +621,45 @@ impl ApiClient {
     }
 
     /// `POST path` with a JSON body and extra headers (`If-Match`, `Accept-Language`, …).
-    pub async fn post_with_headers(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Answer {
-        self.send(self.http.post(self.url(path)).json(body).headers(header_map(headers))).await
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .json(body)
+                .headers(header_map(headers)),
+        )
+        .await
     }
 
     /// `POST path` with a raw body of the given content type.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Answer {
-        self.send(self.http.post(self.url(path)).header(reqwest::header::CONTENT_TYPE, content_type).body(body)).await
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Answer {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body),
+        )
+        .await
     }
 }
 
 fn header_map(headers: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (k, v) in headers {
-        map.insert(HeaderName::from_bytes(k.as_bytes()).expect("header name"), HeaderValue::from_str(v).expect("header value"));
+        map.insert(
+            HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+            HeaderValue::from_str(v).expect("header value"),
+        );
     }
     map
 }
@@ -425,9 +672,17 @@ fn header_map(headers: &[(&str, &str)]) -> HeaderMap {
 pub fn assert_problem(answer: &Answer, status: StatusCode, code: &str) {
     let (got, body, headers) = answer;
     assert_eq!(*got, status, "status: {body}");
-    let ct = headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    assert!(ct.starts_with("application/problem+json"), "content type {ct:?} for {body}");
-    let ty = body["type"].as_str().unwrap_or_else(|| panic!("problem without type: {body}"));
+    let ct = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct:?} for {body}"
+    );
+    let ty = body["type"]
+        .as_str()
+        .unwrap_or_else(|| panic!("problem without type: {body}"));
     assert!(ty.starts_with("urn:kesu:problem:"), "type {ty}");
     if !code.is_empty() {
         assert_eq!(ty, format!("urn:kesu:problem:{code}"), "problem: {body}");
