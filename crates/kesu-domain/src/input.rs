@@ -30,6 +30,10 @@ pub enum InputProblem {
     BadScore,
     #[error("is not a valid time")]
     BadTime,
+    #[error("is shorter than {min} characters")]
+    TooShort { min: usize },
+    #[error("may only contain a-z, 0-9 and . _ -")]
+    BadCode,
 }
 
 /// A field and what is wrong with it.

@@ -136,6 +136,8 @@ fn problem_code(p: &kesu_domain::input::InputProblem) -> &'static str {
         P::UnknownValue => "unknown_value",
         P::BadScore => "bad_score",
         P::BadTime => "bad_time",
+        P::TooShort { .. } => "too_short",
+        P::BadCode => "bad_code",
     }
 }
 

@@ -88,7 +88,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::Failure::NotFound })
         .layer(axum::middleware::from_fn(error::render_failures))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(error::render_failures))
         .with_state(state)
 }
 

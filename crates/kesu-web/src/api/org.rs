@@ -51,7 +51,7 @@ pub fn parse_code(field: &'static str, raw: Option<&str>) -> Result<String, Fail
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
     {
-        return Err(invalid(field, InputProblem::UnknownValue));
+        return Err(invalid(field, InputProblem::BadCode));
     }
     Ok(c.to_owned())
 }
@@ -317,7 +317,7 @@ pub fn parse_username(raw: Option<&str>) -> Result<String, Failure> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
     {
-        return Err(invalid("username", InputProblem::UnknownValue));
+        return Err(invalid("username", InputProblem::BadCode));
     }
     Ok(u)
 }
@@ -353,8 +353,11 @@ pub async fn create_user_from(state: &AppState, i: UserIn) -> Result<User, Failu
         kesu_domain::input::text("display_name", i.display_name.as_deref(), 100, false)?
             .unwrap_or_else(|| username.clone());
     let password = i.password.unwrap_or_default();
-    if password.chars().count() < 8 || password.len() > 200 {
-        return Err(invalid("password", InputProblem::Missing));
+    if password.chars().count() < 8 {
+        return Err(invalid("password", InputProblem::TooShort { min: 8 }));
+    }
+    if password.len() > 200 {
+        return Err(invalid("password", InputProblem::TooLong { max: 200 }));
     }
     let roles = parse_roles(&i.roles)?;
     let department = match i
