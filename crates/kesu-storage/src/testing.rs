@@ -122,10 +122,11 @@ impl TestDb {
 
 /// Declares a test that runs on SQLite and on PostgreSQL:
 /// `both_backends!(async fn name(backend: Backend) { … });` makes
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`. A trailing comma after the
+/// parameter is accepted (rustfmt adds one when the name is long).
 #[macro_export]
 macro_rules! both_backends {
-    ($(#[$m:meta])* async fn $name:ident($b:ident : Backend) $body:block) => {
+    ($(#[$m:meta])* async fn $name:ident($b:ident : Backend $(,)?) $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;

@@ -112,4 +112,10 @@ mod tests {
         assert_eq!(t(Lang::Zh, "nav.queue_mine"), "我的待办");
         assert_eq!(t(Lang::En, "nav.queue_mine"), "My work");
     }
+
+    #[test]
+    fn a_missing_key_comes_back_as_itself_so_page_tests_can_find_it() {
+        assert_eq!(t(Lang::Zh, "nav.no_such_key"), "nav.no_such_key");
+    }
 }
+

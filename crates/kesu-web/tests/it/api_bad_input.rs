@@ -163,16 +163,19 @@ both_backends!(
             json!({"description": "x".repeat(11 * 1024 * 1024)}),
         ))
         .expect("json");
-        let answer = agent.post_raw(CREATE, "application/json", body).await;
+        let answer =
+            answer_despite_resets(|| agent.try_post_raw(CREATE, "application/json", body.clone()))
+                .await;
         assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
         let n = app.complaint_in_state("registered", json!({})).await;
         let body = serde_json::to_string(
             &json!({"category": "other", "reason": "x".repeat(11 * 1024 * 1024)}),
         )
         .expect("json");
-        let answer = agent
-            .post_raw(&format!("{CREATE}/{n}/classify"), "application/json", body)
-            .await;
+        let path = format!("{CREATE}/{n}/classify");
+        let answer =
+            answer_despite_resets(|| agent.try_post_raw(&path, "application/json", body.clone()))
+                .await;
         assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
         assert_eq!(app.complaint_count().await, 1);
         assert_eq!(app.history(&n).await.len(), 1);
@@ -584,7 +587,10 @@ both_backends!(
             ),
         ];
         for (name, data, status, code) in cases {
-            let answer = app.upload("agent1", &n, "evidence", name, data).await;
+            let answer = answer_despite_resets(|| {
+                app.try_upload("agent1", &n, "evidence", name, data.clone())
+            })
+            .await;
             assert_problem(&answer, status, code);
         }
         let answer = app

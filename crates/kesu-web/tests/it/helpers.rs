@@ -402,6 +402,9 @@ impl TestApp {
     }
 
     /// Uploads a file to a complaint as `username` (multipart `file` and `kind`).
+    ///
+    /// # Panics
+    /// When the request cannot be sent or the answer read.
     pub async fn upload(
         &self,
         username: &str,
@@ -410,6 +413,23 @@ impl TestApp {
         filename: &str,
         data: Vec<u8>,
     ) -> Answer {
+        self.try_upload(username, number, kind, filename, data)
+            .await
+            .expect("upload and read the answer")
+    }
+
+    /// Like [`TestApp::upload`], but a transport error is returned, not a panic.
+    ///
+    /// # Errors
+    /// When the request cannot be sent or the answer read.
+    pub async fn try_upload(
+        &self,
+        username: &str,
+        number: &str,
+        kind: &str,
+        filename: &str,
+        data: Vec<u8>,
+    ) -> Result<Answer, reqwest::Error> {
         let part = reqwest::multipart::Part::bytes(data).file_name(filename.to_owned());
         // Like a browser: the file name as raw UTF-8, not percent-encoded.
         let form = reqwest::multipart::Form::new()
@@ -417,7 +437,7 @@ impl TestApp {
             .text("kind", kind.to_owned())
             .part("file", part);
         self.client(username)
-            .send(
+            .try_send(
                 self.http
                     .post(self.at(&format!("/api/v1/complaints/{number}/attachments")))
                     .multipart(form),
@@ -577,12 +597,22 @@ impl ApiClient {
     /// # Panics
     /// When the request cannot be sent or the answer read.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
-        let res = self.authorize(req).send().await.expect("send request");
+        self.try_send(req)
+            .await
+            .expect("send request and read the answer")
+    }
+
+    /// Like [`ApiClient::send`], but a transport error is returned, not a panic.
+    ///
+    /// # Errors
+    /// When the request cannot be sent or the answer read.
+    pub async fn try_send(&self, req: reqwest::RequestBuilder) -> Result<Answer, reqwest::Error> {
+        let res = self.authorize(req).send().await?;
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = res.bytes().await.expect("read body");
+        let bytes = res.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, body, headers)
+        Ok((status, body, headers))
     }
 
     /// `GET path`.
@@ -643,7 +673,22 @@ impl ApiClient {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Answer {
-        self.send(
+        self.try_post_raw(path, content_type, body)
+            .await
+            .expect("send request and read the answer")
+    }
+
+    /// Like [`ApiClient::post_raw`], but a transport error is returned, not a panic.
+    ///
+    /// # Errors
+    /// When the request cannot be sent or the answer read.
+    pub async fn try_post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<Answer, reqwest::Error> {
+        self.try_send(
             self.http
                 .post(self.url(path))
                 .header(reqwest::header::CONTENT_TYPE, content_type)
@@ -693,4 +738,24 @@ pub fn assert_problem(answer: &Answer, status: StatusCode, code: &str) {
 /// Whether text contains CJK ideographs.
 pub fn has_cjk(s: &str) -> bool {
     s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The answer to a request whose body the server refuses before reading it
+/// all (413): the server answers, then closes the connection with the rest
+/// of the body unread, and the client may see the reset before the answer.
+/// Sends again (up to ten times) while the transport fails; panics when no
+/// attempt got an answer.
+pub async fn answer_despite_resets<F, Fut>(mut attempt: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Answer, reqwest::Error>>,
+{
+    let mut errors = Vec::new();
+    for _ in 0..10 {
+        match attempt().await {
+            Ok(answer) => return answer,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    panic!("no answer in ten attempts: {errors:?}");
 }

@@ -8,4 +8,6 @@
 mod api_access;
 mod api_bad_input;
 mod api_lifecycle;
+mod browser;
 mod helpers;
+mod pages;

@@ -1,0 +1,559 @@
+//! The staff pages over HTTP (without a browser): login, sessions, CSRF,
+//! readable error pages, registration by form, every page for every role.
+
+use jiff::SignedDuration;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, USERS};
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        Browser {
+            http,
+            base: app.url.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, HeaderMap) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("get");
+        let (s, h) = (r.status(), r.headers().clone());
+        (s, r.text().await.unwrap_or_default(), h)
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, HeaderMap) {
+        self.post_with(path, form, &[]).await
+    }
+
+    async fn post_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, String, HeaderMap) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).form(form);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let r = req.send().await.expect("post");
+        let (s, h) = (r.status(), r.headers().clone());
+        (s, r.text().await.unwrap_or_default(), h)
+    }
+
+    async fn login(&self, username: &str) {
+        let (s, _, h) = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", PASSWORD),
+                    ("next", "/complaints"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "login {username}");
+        assert_eq!(location(&h), "/complaints");
+    }
+
+    /// The CSRF token of the session, read from a page's form.
+    async fn csrf(&self) -> String {
+        let (_, html, _) = self.get("/complaints/new").await;
+        let at = html
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a csrf token")
+            + 19;
+        html[at..].split('"').next().unwrap_or_default().to_owned()
+    }
+}
+
+fn location(h: &HeaderMap) -> String {
+    h.get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Catalog keys that leaked into a page untranslated.
+fn raw_keys(html: &str) -> Vec<String> {
+    let prefixes = [
+        "nav.",
+        "queue.",
+        "new.",
+        "detail.",
+        "state.",
+        "action.",
+        "event.",
+        "field.",
+        "error.",
+        "refusal.",
+        "input.",
+        "admin.",
+        "common.",
+        "login.",
+        "account.",
+        "signal.",
+        "channel.",
+        "severity.",
+        "role.",
+    ];
+    let text: String = html
+        .split('<')
+        .map(|part| part.split_once('>').map_or("", |(_, t)| t))
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.split_whitespace()
+        .filter(|w| {
+            prefixes.iter().any(|p| w.starts_with(p))
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+kesu_storage::both_backends!(
+    async fn login_opens_a_session_and_a_wrong_password_says_so(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        let (s, html, _) = b.get("/login").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("登录"), "Chinese by default");
+        let (s, html, _) = b
+            .post(
+                "/login",
+                &[
+                    ("username", "agent1"),
+                    ("password", "wrong-password"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert!(html.contains("用户名或密码不正确"));
+        // A foreign `next` is not followed.
+        let (s, _, h) = b
+            .post(
+                "/login",
+                &[
+                    ("username", "agent1"),
+                    ("password", PASSWORD),
+                    ("next", "//evil.example/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/");
+        let (s, html, _) = b.get("/complaints?queue=mine").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("客服李娜"), "the page names who is logged in");
+        // Logout ends the session in the database.
+        let csrf = b.csrf().await;
+        let (s, _, h) = b.post("/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/login");
+        let (s, _, h) = b.get("/complaints").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(location(&h).starts_with("/login?next=/complaints"));
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn an_expired_session_leads_back_to_the_login(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        assert_eq!(b.get("/complaints").await.0, StatusCode::OK);
+        app.clock.advance(SignedDuration::from_hours(13));
+        let (s, _, h) = b.get("/complaints?queue=team").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert!(location(&h).starts_with("/login?next="), "{h:?}");
+        // The API answers 401 problem details for the same expired cookie.
+        let r = b
+            .http
+            .get(format!("{}/api/v1/complaints", app.url))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn forms_without_the_csrf_token_or_from_another_site_are_refused(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let before = app.complaint_count().await;
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let form = [
+            ("channel", "phone"),
+            ("customer_name", "王先生"),
+            ("customer_phone", "13800138000"),
+            ("description", "投诉内容"),
+        ];
+        let (s, html, _) = b.post("/complaints", &form).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(html.contains("表单已过期"), "a readable message: {html}");
+        let csrf = b.csrf().await;
+        let mut with_token = form.to_vec();
+        with_token.push(("csrf", &csrf));
+        let (s, _, _) = b
+            .post_with(
+                "/complaints",
+                &with_token,
+                &[("origin", "http://evil.example")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = b
+            .post_with(
+                "/complaints",
+                &with_token,
+                &[("sec-fetch-site", "cross-site")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Cookie-authenticated API writes need the token as a header too.
+        let r = b.http.post(format!("{}/api/v1/complaints", app.url)).json(&json!({"channel":"phone","customer":{"name":"王","phone":"13800138000"},"description":"x"})).send().await.expect("post");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.complaint_count().await, before, "nothing was written");
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn registering_by_form_acknowledges_the_number_after_the_commit(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let csrf = b.csrf().await;
+        // A known customer is found by phone.
+        app.create_complaint("agent1", json!({})).await;
+        let (_, html, _) = b.get("/complaints/new?phone=138-0013-8000").await;
+        assert!(
+            html.contains("id=\"known-customer\""),
+            "known customer shown"
+        );
+        assert!(html.contains("value=\"王先生\""), "name filled in");
+
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("channel", "walk_in"),
+            ("customer_name", "赵女士"),
+            ("customer_phone", "13911112222"),
+            ("description", "超市买的牛奶过期了"),
+            ("category", "product_quality"),
+            ("severity", ""),
+            ("signals", "safety"),
+            ("urgent", "true"),
+        ];
+        let (s, _, h) = b.post("/complaints", &form).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let to = location(&h);
+        assert!(
+            to.starts_with("/complaints/KS-20261123-") && to.ends_with("?created=1"),
+            "{to}"
+        );
+        let number = to
+            .trim_start_matches("/complaints/")
+            .trim_end_matches("?created=1")
+            .to_owned();
+        let (s, html, _) = b.get(&to).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains(&format!("已登记，投诉编号 {number}")));
+        let api = app.complaint("agent1", &number).await;
+        assert_eq!(api["channel"], "walk_in");
+        assert_eq!(api["severity"], "major", "a signal makes it major");
+        assert_eq!(api["signals"], json!(["safety"]));
+        assert_eq!(api["urgent"], true);
+
+        // A form with a missing field: a readable 422 page, nothing written.
+        let before = app.complaint_count().await;
+        let (s, html, _) = b
+            .post(
+                "/complaints",
+                &[
+                    ("csrf", &csrf),
+                    ("channel", "phone"),
+                    ("customer_name", "钱先生"),
+                    ("customer_phone", "13900000000"),
+                    ("description", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            html.contains("客户原话") && html.contains("必填"),
+            "names the field: {html}"
+        );
+        assert_eq!(app.complaint_count().await, before);
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn a_stale_form_and_an_illegal_step_get_readable_refusals(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let csrf = b.csrf().await;
+        let path = format!("/complaints/{number}/classify");
+        let (s, _, h) = b
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("version", "0"),
+                    ("category", "repair_quality"),
+                    ("severity", "general"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), format!("/complaints/{number}?done=classify"));
+        // Someone acts on the old page (version 0): refused, told to reload.
+        let (s, html, _) = b
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("version", "0"),
+                    ("category", "pricing"),
+                    ("severity", "general"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(html.contains("已被他人修改"), "{html}");
+        assert!(
+            html.contains(&format!("href=\"/complaints/{number}\"")),
+            "a way back to the complaint"
+        );
+        assert_eq!(
+            app.complaint("agent1", &number).await["category"],
+            "repair_quality",
+            "the stale change was not applied"
+        );
+        // A step the state does not allow.
+        let (s, html, _) = b
+            .post(
+                &format!("/complaints/{number}/feedback"),
+                &[("csrf", &csrf), ("method", "phone"), ("content", "x")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(html.contains("不能执行"), "{html}");
+        // An unknown complaint.
+        let (s, html, _) = b.get("/complaints/KS-20990101-0001").await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert!(html.contains("未找到"));
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn every_page_renders_for_every_role_without_untranslated_text(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        app.act(
+            "agent1",
+            &number,
+            "classify",
+            json!({"category": "repair_quality", "severity": "major", "signals": ["compensation"]}),
+        )
+        .await;
+        app.act(
+            "agent1",
+            &number,
+            "dispatch",
+            json!({"department": "service", "assignee": "mgr_service"}),
+        )
+        .await;
+        for u in USERS {
+            let b = Browser::new(&app);
+            b.login(u.username).await;
+            let admin = u.username == "admin1";
+            let mut pages = vec![
+                "/complaints?queue=mine".to_owned(),
+                "/complaints?queue=team&open=true".to_owned(),
+                format!("/complaints/{number}"),
+                "/account".to_owned(),
+            ];
+            if !admin {
+                pages.push("/complaints/new".to_owned());
+            } else {
+                pages.push("/admin".to_owned());
+            }
+            for p in &pages {
+                let (s, html, _) = b.get(p).await;
+                let visible = !(u.username == "mgr_sales" && p.contains("KS-"));
+                let expected = if visible {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                };
+                assert_eq!(s, expected, "{} {p}", u.username);
+                assert!(
+                    raw_keys(&html).is_empty(),
+                    "{} {p}: untranslated {:?}",
+                    u.username,
+                    raw_keys(&html)
+                );
+                for lang in ["en"] {
+                    let r = b
+                        .http
+                        .get(format!("{}{p}", app.url))
+                        .header("accept-language", lang)
+                        .send()
+                        .await
+                        .expect("get");
+                    let html = r.text().await.unwrap_or_default();
+                    assert!(
+                        raw_keys(&html).is_empty(),
+                        "{} {p} ({lang}): untranslated {:?}",
+                        u.username,
+                        raw_keys(&html)
+                    );
+                }
+            }
+            if !admin {
+                assert_eq!(
+                    b.get("/admin").await.0,
+                    StatusCode::FORBIDDEN,
+                    "{} may not configure",
+                    u.username
+                );
+            }
+        }
+        // The supervisor sees the phone masked on the page.
+        let b = Browser::new(&app);
+        b.login("sup1").await;
+        let (_, html, _) = b.get(&format!("/complaints/{number}")).await;
+        assert!(html.contains("138****8000") && !html.contains("13800138000"));
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn an_admin_sets_up_departments_and_staff_by_form(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        b.login("admin1").await;
+        let (_, html, _) = b.get("/admin").await;
+        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        let (s, _, h) = b
+            .post(
+                "/admin/departments",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "parts"),
+                    ("name", "备品部"),
+                    ("site", "main"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{h:?}");
+        let (s, _, _) = b
+            .post(
+                "/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "parts_mgr"),
+                    ("display_name", "备品孙主管"),
+                    ("password", "longenough1"),
+                    ("roles", "manager"),
+                    ("department", "parts"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (s, html, _) = b
+            .post(
+                "/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "parts_mgr"),
+                    ("display_name", "x"),
+                    ("password", "longenough1"),
+                    ("roles", "agent"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(html.contains("已存在"));
+        let (s, _, _) = b
+            .post(
+                "/admin/policy",
+                &[("csrf", &csrf), ("approval_limit_yuan", "1000")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.db.policy().await.expect("policy").approval_limit_fen,
+            100_000
+        );
+        let (_, html, _) = b.get("/admin").await;
+        assert!(html.contains("备品部") && html.contains("备品孙主管"));
+        // The new manager can log in.
+        let nb = Browser::new(&app);
+        let (s, _, _) = nb
+            .post(
+                "/login",
+                &[
+                    ("username", "parts_mgr"),
+                    ("password", "longenough1"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        app.stop().await;
+    }
+);
