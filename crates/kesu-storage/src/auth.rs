@@ -102,3 +102,40 @@ impl Db {
         Ok(on_db!(self, p => sqlx::query_as(sql).bind(token_hash(raw)).fetch_optional(p).await)?)
     }
 }
+
+impl Db {
+    /// How many failed logins `username` had since `since`.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn login_failures_since(&self, username: &str, since: Timestamp) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2";
+        Ok(
+            on_db!(self, p => sqlx::query_scalar(sql).bind(username).bind(ms(since)).fetch_one(p).await)?,
+        )
+    }
+
+    /// Records a failed login and forgets those older than `forget_before`.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<()> {
+        on_db!(self, p => sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(ms(forget_before)).execute(p).await.map(|r| r.rows_affected()))?;
+        on_db!(self, p => sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)").bind(username).bind(ms(now)).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Forgets the failed logins of a user who just logged in.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn clear_login_failures(&self, username: &str) -> Result<()> {
+        on_db!(self, p => sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -118,4 +118,3 @@ mod tests {
         assert_eq!(t(Lang::Zh, "nav.no_such_key"), "nav.no_such_key");
     }
 }
-

@@ -17,6 +17,9 @@ use crate::auth::{SESSION_COOKIE, Staff, cookie_value, session_cookie, verify_pa
 use crate::error::Failure;
 use crate::i18n::Lang;
 
+/// Failed logins per username within the window before it is locked.
+const MAX_FAILURES: i64 = 10;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login))
@@ -62,6 +65,20 @@ async fn login(
     let username = get("username").trim().to_ascii_lowercase();
     let password = get("password");
     let next = safe_next(Some(&get("next")));
+    // Ten failures in 15 minutes lock the username for the rest of the
+    // window, on every node (the count is in the database).
+    let now = state.now();
+    let window = SignedDuration::from_mins(15);
+    if !username.is_empty()
+        && state
+            .db
+            .login_failures_since(&username, now - window)
+            .await?
+            >= MAX_FAILURES
+    {
+        tracing::warn!(user.name = %username, "login locked after repeated failures");
+        return Err(Failure::TooManyAttempts);
+    }
     let found = if username.is_empty() || password.is_empty() {
         None
     } else {
@@ -71,6 +88,12 @@ async fn login(
         Some((user, Some(hash))) if verify_password(&password, &hash) => user,
         _ => {
             tracing::info!(user.name = %username, "login refused");
+            if !username.is_empty() {
+                state
+                    .db
+                    .record_login_failure(&username, now, now - window)
+                    .await?;
+            }
             let mut res = render(&LoginPage {
                 ctx: Ctx::anonymous(lang, "/login"),
                 next,
@@ -81,6 +104,7 @@ async fn login(
             return Ok(res);
         }
     };
+    state.db.clear_login_failures(&user.username).await?;
     let hours = state.config.session_hours;
     let (token, _csrf) = state
         .db
