@@ -42,6 +42,17 @@ pub fn sees_contacts(actor: &Actor) -> bool {
         .any(|r| matches!(r, Role::Agent | Role::Manager | Role::Gm))
 }
 
+/// A contact detail as this reader may see it: whole, or masked (R-GV-3).
+pub fn contact_for(actor: &Actor, value: Option<&str>) -> Option<String> {
+    value.map(|v| {
+        if sees_contacts(actor) {
+            v.to_owned()
+        } else {
+            mask(v)
+        }
+    })
+}
+
 /// `13800138000` → `138****8000`; `wang@example.cn` → `w***@example.cn`.
 pub fn mask(value: &str) -> String {
     if let Some((local, domain)) = value.split_once('@') {
@@ -118,11 +129,7 @@ pub struct ComplaintView {
 
 impl ComplaintView {
     pub fn new(row: &ComplaintRow, actor: &Actor, tz: &TimeZone) -> ComplaintView {
-        let unmasked = sees_contacts(actor);
-        let contact = |v: &Option<String>| {
-            v.as_ref()
-                .map(|s| if unmasked { s.clone() } else { mask(s) })
-        };
+        let contact = |v: &Option<String>| contact_for(actor, v.as_deref());
         let actions = row
             .to_domain()
             .map(|c| {

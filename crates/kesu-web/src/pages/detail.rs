@@ -25,7 +25,7 @@ use crate::actions::{self, Op};
 use crate::auth::Staff;
 use crate::error::Failure;
 use crate::i18n::Lang;
-use crate::view::{mask, sees_contacts, short_time};
+use crate::view::{contact_for, short_time};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -555,11 +555,7 @@ async fn detail_page(
             .map(|d| format!("✓ {}", ctx.label("action", &d)))
     };
 
-    let unmasked = sees_contacts(&staff.actor);
-    let contact = |v: &Option<String>| {
-        v.as_ref()
-            .map(|s| if unmasked { s.clone() } else { mask(s) })
-    };
+    let contact = |v: &Option<String>| contact_for(&staff.actor, v.as_deref());
     let mut customer = vec![(ctx.t("field.customer.name"), row.customer_name.clone())];
     if let Some(p) = contact(&row.customer_phone) {
         customer.push((ctx.t("field.customer.phone"), p));

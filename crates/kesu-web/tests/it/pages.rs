@@ -560,14 +560,30 @@ kesu_storage::both_backends!(
 
 kesu_storage::both_backends!(
     async fn repeated_wrong_passwords_lock_the_username_for_a_while(backend: Backend) {
-        let Some(app) = TestApp::spawn(backend).await else { return };
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
         let b = Browser::new(&app);
         for _ in 0..10 {
-            let (s, _, _) = b.post("/login", &[("username", "agent1"), ("password", "guess"), ("next", "/")]).await;
+            let (s, _, _) = b
+                .post(
+                    "/login",
+                    &[("username", "agent1"), ("password", "guess"), ("next", "/")],
+                )
+                .await;
             assert_eq!(s, StatusCode::UNAUTHORIZED);
         }
         // Even the right password is refused now, with a readable page.
-        let (s, html, _) = b.post("/login", &[("username", "agent1"), ("password", PASSWORD), ("next", "/")]).await;
+        let (s, html, _) = b
+            .post(
+                "/login",
+                &[
+                    ("username", "agent1"),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
         assert!(html.contains("尝试次数过多"), "{html}");
         // Other users are not affected; after the window the user may log in again.
