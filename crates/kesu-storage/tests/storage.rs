@@ -1741,3 +1741,35 @@ async fn sqlite_and_postgres_migrations_create_the_same_columns_with_the_same_nu
         "nullability differs: {nullability:?}"
     );
 }
+
+both_backends!(
+    async fn an_industry_template_adds_its_departments_once(backend: Backend) {
+        let Some(t) = TestDb::new(backend).await else {
+            return;
+        };
+        let now = jiff::Timestamp::from_second(1_795_000_000).expect("time");
+        assert_eq!(
+            t.db.load_template("car_dealer", now).await.expect("load"),
+            6
+        );
+        assert_eq!(
+            t.db.load_template("car_dealer", now)
+                .await
+                .expect("load again"),
+            0,
+            "loading twice adds nothing"
+        );
+        let codes: Vec<String> =
+            t.db.departments()
+                .await
+                .expect("departments")
+                .into_iter()
+                .map(|d| d.code)
+                .collect();
+        for c in ["cs", "sales", "service", "parts", "finance", "general"] {
+            assert!(codes.iter().any(|x| x == c), "{c} in {codes:?}");
+        }
+        assert!(t.db.load_template("no_such", now).await.is_err());
+        t.drop_async().await;
+    }
+);

@@ -55,6 +55,19 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Industry templates: starting departments for a car dealer, a supermarket …
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TemplateCommand {
+    /// Load a template (car_dealer, supermarket); adds only what is missing.
+    Load { name: String },
+    /// List the templates.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -200,6 +213,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("created user {username}");
             }
+            Ok(())
+        }
+        Command::Template {
+            command: TemplateCommand::List,
+        } => {
+            for t in kesu_storage::templates::TEMPLATES {
+                println!("{}\t{} / {}", t.code, t.name_zh, t.name_en);
+            }
+            Ok(())
+        }
+        Command::Template {
+            command: TemplateCommand::Load { name },
+        } => {
+            if !kesu_storage::templates::TEMPLATES
+                .iter()
+                .any(|t| t.code == name)
+            {
+                let names: Vec<_> = kesu_storage::templates::TEMPLATES
+                    .iter()
+                    .map(|t| t.code)
+                    .collect();
+                bail!(
+                    "unknown template {name:?} (available: {})",
+                    names.join(", ")
+                );
+            }
+            let db = open(&cli.global).await?;
+            let added = db.load_template(&name, jiff::Timestamp::now()).await?;
+            println!("template {name} loaded: {added} departments added");
             Ok(())
         }
         Command::Token {

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", post(add_user))
         .route("/admin/categories", post(add_category))
         .route("/admin/policy", post(set_policy))
+        .route("/admin/templates/{code}", post(load_template))
         .route("/admin/departments/{id}/toggle", post(toggle_department))
         .route("/admin/users/{id}/toggle", post(toggle_user))
         .route("/admin/categories/{code}/toggle", post(toggle_category))
@@ -58,6 +59,8 @@ pub struct CategoryRow {
 #[template(path = "admin.html")]
 struct AdminPage {
     ctx: Ctx,
+    /// Industry templates (code, name) offered while no department exists.
+    templates: Vec<(String, String)>,
     notice: Option<String>,
     sites: Vec<kesu_storage::org::Site>,
     departments: Vec<DeptRow>,
@@ -200,7 +203,26 @@ async fn admin_page(
             false,
         ),
     ];
+    let templates = if departments.is_empty() {
+        kesu_storage::templates::TEMPLATES
+            .iter()
+            .map(|t| {
+                (
+                    t.code.to_owned(),
+                    if ctx.lang == crate::i18n::Lang::En {
+                        t.name_en
+                    } else {
+                        t.name_zh
+                    }
+                    .to_owned(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = AdminPage {
+        templates,
         notice: raw
             .as_deref()
             .filter(|r| r.contains("saved"))
@@ -377,5 +399,22 @@ async fn toggle_category(
     admin_form(&staff, body, &[]).await?;
     let c = state.db.category(&code).await?.ok_or(Failure::NotFound)?;
     state.db.set_category_active(&code, !c.active).await?;
+    Ok(saved())
+}
+
+async fn load_template(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    admin_form(&staff, body, &[]).await?;
+    if !kesu_storage::templates::TEMPLATES
+        .iter()
+        .any(|t| t.code == code)
+    {
+        return Err(Failure::NotFound);
+    }
+    state.db.load_template(&code, state.now()).await?;
     Ok(saved())
 }
