@@ -188,11 +188,18 @@ pub async fn render_failures(req: Request, next: Next) -> Response {
     if let Failure::Internal(cause) = &failure {
         tracing::error!(error = %cause, path = %path, "request failed");
     }
-    if api {
+    let mut res = if api {
         problem(&failure, lang)
     } else {
         page(&failure, lang, &path)
+    };
+    if matches!(failure, Failure::TooLarge) {
+        // The rest of the oversize body is never read: tell the client not
+        // to reuse this connection, or its next request meets a closed socket.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    res
 }
 
 fn problem(f: &Failure, lang: Lang) -> Response {
