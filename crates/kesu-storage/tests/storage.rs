@@ -1678,7 +1678,7 @@ both_backends!(
 /// (table, column) → nullable, for every table but sqlx's own.
 async fn columns(db: &Db) -> BTreeMap<(String, String), bool> {
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(p, _) => {
             // A PRIMARY KEY column counts as NOT NULL, as PostgreSQL makes it.
             // SQLite enforces that only for `INTEGER PRIMARY KEY` (the rowid);
             // `sessions.token_hash`, `settings.key` and `number_counters.day`
