@@ -241,7 +241,10 @@ fn action_forms(
     let methods = || {
         ContactMethod::ALL
             .iter()
-            .map(|m| Opt::new(m.as_str(), ctx.label("contact_method", m.as_str())))
+            .map(|m| {
+                Opt::new(m.as_str(), ctx.label("contact_method", m.as_str()))
+                    .selected_if(*m == ContactMethod::Phone)
+            })
             .collect::<Vec<_>>()
     };
     let departments = || {
