@@ -33,6 +33,8 @@ pub struct User {
     pub roles: String,
     pub department_id: Option<i64>,
     pub active: bool,
+    /// The password was handed out and must be replaced at the next login.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -72,7 +74,8 @@ pub fn roles_text(roles: &[Role]) -> String {
         .join(",")
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, roles, department_id, active";
+const USER_COLUMNS: &str =
+    "id, username, display_name, roles, department_id, active, must_change_password";
 
 impl Db {
     /// # Errors
@@ -192,7 +195,7 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<bool> {
-        let sql = "UPDATE users SET password_hash = $1 WHERE id = $2";
+        let sql = "UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2";
         Ok(
             on_db!(self, p => sqlx::query(sql).bind(hash).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?
                 == 1,
@@ -221,6 +224,16 @@ impl Db {
         }
         tx.commit().await?;
         Ok(n == 1)
+    }
+
+    /// Marks a handed-out password that the user must replace.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn require_password_change(&self, id: UserId) -> Result<()> {
+        let sql = "UPDATE users SET must_change_password = TRUE WHERE id = $1";
+        on_db!(self, p => sqlx::query(sql).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// All users, by department then name.

@@ -200,6 +200,11 @@ impl FromRequestParts<AppState> for Staff {
                 .and_then(|v| v.to_str().ok());
             staff.check_csrf(header)?;
         }
+        // A handed-out password is replaced before anything else is done.
+        let exempt = path.starts_with("/api/") || path.starts_with("/account") || path == "/logout";
+        if staff.user.must_change_password && !exempt {
+            return Err(Failure::PasswordChangeRequired);
+        }
         Ok(staff)
     }
 }

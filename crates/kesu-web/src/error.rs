@@ -32,6 +32,9 @@ pub enum Failure {
     Csrf,
     /// The role may not use this page or endpoint at all (403).
     Forbidden,
+    /// The password was handed out and must be changed first (pages go to
+    /// the account page).
+    PasswordChangeRequired,
     NotFound,
     Malformed(String),
     Invalid(InputError),
@@ -50,7 +53,9 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Failure::Csrf | Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::Csrf | Failure::Forbidden | Failure::PasswordChangeRequired => {
+                StatusCode::FORBIDDEN
+            }
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Malformed(_) => StatusCode::BAD_REQUEST,
             Failure::Invalid(_) | Failure::InvalidText(_) | Failure::UnsupportedFile => {
@@ -74,6 +79,7 @@ impl Failure {
             Failure::Unauthenticated => "unauthenticated",
             Failure::Csrf => "csrf",
             Failure::Forbidden => "forbidden",
+            Failure::PasswordChangeRequired => "password_change_required",
             Failure::NotFound => "not_found",
             Failure::Malformed(_) => "malformed_json",
             Failure::Invalid(_) | Failure::InvalidText(_) => "invalid_input",
@@ -226,6 +232,9 @@ fn problem(f: &Failure, lang: Lang) -> Response {
 }
 
 fn page(f: &Failure, lang: Lang, path: &str) -> Response {
+    if matches!(f, Failure::PasswordChangeRequired) {
+        return Redirect::to("/account?first=1").into_response();
+    }
     if matches!(f, Failure::Unauthenticated) {
         let next: String = url_escape(path);
         return Redirect::to(&format!("/login?next={next}")).into_response();

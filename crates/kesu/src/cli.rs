@@ -202,6 +202,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 department_id: department,
             };
             match db.create_user(&new, jiff::Timestamp::now()).await {
+                // A generated password is handed out: the user replaces it first.
+                Ok(id) if generated => db.require_password_change(id).await?,
                 Ok(_) => {}
                 Err(kesu_storage::StorageError::Duplicate(_)) => {
                     bail!("user {username:?} already exists")
@@ -275,7 +277,8 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
             roles: &[Role::Admin],
             department_id: None,
         };
-        db.create_user(&new, jiff::Timestamp::now()).await?;
+        let id = db.create_user(&new, jiff::Timestamp::now()).await?;
+        db.require_password_change(id).await?;
         println!("first start: created the admin account");
         println!("  username: admin");
         println!(

@@ -387,6 +387,8 @@ pub async fn create_user_from(state: &AppState, i: UserIn) -> Result<User, Failu
         department_id: department.as_ref().map(|d| DepartmentId(d.id)),
     };
     let id = state.db.create_user(&new, state.now()).await?;
+    // The admin chose this password for someone else: they replace it first.
+    state.db.require_password_change(id).await?;
     state
         .db
         .user(id)

@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
 struct AccountPage {
     ctx: Ctx,
     saved: bool,
+    /// The password was handed out: say why this page came first.
+    first: bool,
     error: Option<String>,
 }
 
@@ -35,6 +37,7 @@ async fn account_page(staff: Staff, RawQuery(raw): RawQuery) -> Result<Response,
     render(&AccountPage {
         ctx: Ctx::new(&staff, "account", "/account"),
         saved,
+        first: staff.user.must_change_password,
         error: None,
     })
 }
@@ -65,6 +68,8 @@ async fn change_password(
         Some(ctx.t("account.wrong_current"))
     } else if new.chars().count() < 8 || new.len() > 200 {
         Some(ctx.t("account.too_short"))
+    } else if new == current {
+        Some(ctx.t("account.same"))
     } else {
         None
     };
@@ -72,6 +77,7 @@ async fn change_password(
         let mut res = render(&AccountPage {
             ctx,
             saved: false,
+            first: staff.user.must_change_password,
             error: Some(error),
         })?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

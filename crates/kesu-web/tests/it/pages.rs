@@ -594,3 +594,83 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn a_handed_out_password_is_replaced_before_anything_else(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        app.db
+            .require_password_change(app.user_ids["agent1"])
+            .await
+            .expect("flag");
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let (s, _, h) = b.get("/complaints?queue=mine").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/account?first=1");
+        let (s, html, _) = b.get("/account?first=1").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("一次性密码"), "{html}");
+        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        // The same password again, or a wrong current one, is refused.
+        let (s, _, _) = b
+            .post(
+                "/account/password",
+                &[("csrf", &csrf), ("current", PASSWORD), ("new", PASSWORD)],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, html, _) = b
+            .post(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", "wrong"),
+                    ("new", "a-new-password"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("当前密码不正确"));
+        let (s, _, h) = b
+            .post(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", PASSWORD),
+                    ("new", "a-new-password"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/account?saved=1");
+        assert_eq!(b.get("/complaints?queue=mine").await.0, StatusCode::OK);
+        // The old password no longer works; the new one does.
+        let nb = Browser::new(&app);
+        let (s, _, _) = nb
+            .post(
+                "/login",
+                &[
+                    ("username", "agent1"),
+                    ("password", PASSWORD),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _, _) = nb
+            .post(
+                "/login",
+                &[
+                    ("username", "agent1"),
+                    ("password", "a-new-password"),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        app.stop().await;
+    }
+);
