@@ -132,7 +132,7 @@ pub struct ListQuery {
     /// `team` (default: all I may see) or `mine` (waiting for me).
     pub queue: Option<String>,
     pub state: Option<String>,
-    /// Department id.
+    /// Department code (or id).
     pub department: Option<String>,
     pub severity: Option<String>,
     pub channel: Option<String>,
@@ -146,6 +146,31 @@ impl ListQuery {
     /// Parses a raw query string; unknown keys are ignored.
     pub fn parse(raw: Option<&str>) -> ListQuery {
         serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default()
+    }
+
+    /// Turns a department code into its id (the filter takes either).
+    ///
+    /// # Errors
+    /// 422 for an unknown department code.
+    pub async fn resolve(mut self, state: &AppState) -> Result<ListQuery, Failure> {
+        use kesu_domain::input::{InputError, InputProblem};
+        if let Some(code) = self
+            .department
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && d.parse::<i64>().is_err())
+        {
+            let dept = state
+                .db
+                .department_by_code(code)
+                .await?
+                .ok_or(Failure::Invalid(InputError::new(
+                    "department",
+                    InputProblem::UnknownValue,
+                )))?;
+            self.department = Some(dept.id.to_string());
+        }
+        Ok(self)
     }
 
     /// The storage filter, or 422 for unknown codes.
@@ -190,7 +215,10 @@ pub async fn list_complaints(
     staff: Staff,
     RawQuery(q): RawQuery,
 ) -> Result<Json<ListView>, Failure> {
-    let filter = ListQuery::parse(q.as_deref()).filter(50)?;
+    let filter = ListQuery::parse(q.as_deref())
+        .resolve(&state)
+        .await?
+        .filter(50)?;
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
     let tz = &state.config.time_zone;
     Ok(Json(ListView {

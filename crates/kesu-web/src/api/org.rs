@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
             get(list_departments).post(create_department),
         )
         .route("/users", get(list_users).post(create_user))
+        .route("/users/{username}", axum::routing::patch(update_user))
         .route("/categories", get(list_categories).post(create_category))
         .route("/customers", get(find_customers))
 }
@@ -538,4 +539,99 @@ pub async fn find_customers(
             .map(CustomerMatchView::from)
             .collect(),
     ))
+}
+
+/// Changes to a user; what is left out stays as it is.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    /// The complete new set of role codes.
+    pub roles: Option<Vec<String>>,
+    /// Department code; an empty string removes the department.
+    pub department: Option<String>,
+    #[serde(default, deserialize_with = "crate::input::flex::opt_bool")]
+    pub active: Option<bool>,
+}
+
+/// Change a user's name, roles, department or whether they may log in (admin).
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "organisation", request_body = UserPatch,
+    params(("username" = String, Path)), responses((status = 200, body = UserView), (status = 404, description = "unknown user")))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<UserView>, Failure> {
+    staff.require_admin()?;
+    let patch: UserPatch = input::json(&input::body(body)?)?;
+    Ok(Json(
+        update_user_from(&state, &staff, &username, patch)
+            .await?
+            .into(),
+    ))
+}
+
+/// Validates and applies a user change (shared with the admin page). An
+/// admin cannot take away their own admin role or lock themselves out.
+///
+/// # Errors
+/// 404 unknown user, 422 bad fields, 403 for self-lockout.
+pub async fn update_user_from(
+    state: &AppState,
+    staff: &Staff,
+    username: &str,
+    patch: UserPatch,
+) -> Result<User, Failure> {
+    let user = state
+        .db
+        .user_by_username(username.trim())
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let display_name = match kesu_domain::input::text(
+        "display_name",
+        patch.display_name.as_deref(),
+        100,
+        false,
+    )? {
+        Some(n) => n,
+        None => user.display_name.clone(),
+    };
+    let roles = match &patch.roles {
+        Some(r) => parse_roles(r)?,
+        None => user.role_list(),
+    };
+    let department = match patch.department.as_deref().map(str::trim) {
+        None => user.department_id.map(DepartmentId),
+        Some("") => None,
+        Some(code) => Some(DepartmentId(
+            state
+                .db
+                .department_by_code(code)
+                .await?
+                .ok_or_else(|| invalid("department", InputProblem::UnknownValue))?
+                .id,
+        )),
+    };
+    if roles.contains(&Role::Manager) && department.is_none() {
+        return Err(invalid("department", InputProblem::Missing));
+    }
+    let active = patch.active.unwrap_or(user.active);
+    if user.id == staff.user.id && (!active || !roles.contains(&Role::Admin)) {
+        return Err(Failure::Forbidden);
+    }
+    state
+        .db
+        .update_user(
+            kesu_domain::UserId(user.id),
+            &display_name,
+            &roles,
+            department,
+            active,
+        )
+        .await?;
+    state
+        .db
+        .user(kesu_domain::UserId(user.id))
+        .await?
+        .ok_or(Failure::NotFound)
 }

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites", post(add_site))
         .route("/admin/departments", post(add_department))
         .route("/admin/users", post(add_user))
+        .route("/admin/users/edit", post(edit_user))
         .route("/admin/categories", post(add_category))
         .route("/admin/policy", post(set_policy))
         .route("/admin/templates/{code}", post(load_template))
@@ -153,10 +154,44 @@ async fn admin_page(
                         .collect(),
                 ),
                 Field::new("department", ctx.t("field.department"), FieldKind::Select)
-                    .options(dept_opts),
+                    .options(dept_opts.clone()),
             ],
             !departments.is_empty() && users.len() <= 1,
         ),
+        {
+            let mut f = form(
+                &ctx,
+                "edit-user",
+                "admin.edit_user",
+                vec![
+                    Field::new("username", ctx.t("field.username"), FieldKind::Select)
+                        .required()
+                        .options(
+                            users
+                                .iter()
+                                .map(|u| {
+                                    Opt::new(
+                                        u.username.clone(),
+                                        format!("{} ({})", u.display_name, u.username),
+                                    )
+                                })
+                                .collect(),
+                        ),
+                    Field::new("display_name", ctx.t("field.display_name"), FieldKind::Text),
+                    Field::new("roles", ctx.t("field.roles"), FieldKind::Checks).options(
+                        Role::ALL
+                            .iter()
+                            .map(|r| Opt::new(r.as_str(), ctx.label("role", r.as_str())))
+                            .collect(),
+                    ),
+                    Field::new("department", ctx.t("field.department"), FieldKind::Select)
+                        .options(dept_opts),
+                ],
+                false,
+            );
+            f.url = "/admin/users/edit".to_owned();
+            f
+        },
         form(
             &ctx,
             "categories",
@@ -416,5 +451,27 @@ async fn load_template(
         return Err(Failure::NotFound);
     }
     state.db.load_template(&code, state.now()).await?;
+    Ok(saved())
+}
+
+async fn edit_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let mut f = admin_form(&staff, body, &["roles"]).await?;
+    let username = f
+        .remove("username")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    // An empty name keeps the current one; the form always sends roles and department.
+    if f.get("display_name")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.trim().is_empty())
+    {
+        f.remove("display_name");
+    }
+    let patch: org::UserPatch = crate::input::from_value(Value::Object(f))?;
+    org::update_user_from(&state, &staff, &username, patch).await?;
     Ok(saved())
 }

@@ -429,3 +429,91 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn an_admin_changes_a_users_roles_and_department_and_cannot_lock_themselves_out(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let admin = app.client("admin1");
+        let (s, body, _) = admin.post("/api/v1/users", &json!({"username": "zhou", "display_name": "周", "password": "longenough1", "roles": ["agent"], "department": "cs"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let patch = |path: &str, body: Value| {
+            let req = app.http.patch(app.at(path)).json(&body);
+            let c = admin.clone();
+            async move { c.send(req).await }
+        };
+        let (s, body, _) = patch(
+            "/api/v1/users/zhou",
+            json!({"roles": ["manager"], "department": "service"}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["roles"], json!(["manager"]));
+        assert_eq!(body["department_id"], json!(app.departments["service"].0));
+        assert_eq!(body["display_name"], "周", "untouched fields stay");
+        // A manager needs a department; an unknown one is refused.
+        let (s, _, _) = patch("/api/v1/users/zhou", json!({"department": ""})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _, _) = patch("/api/v1/users/zhou", json!({"department": "nowhere"})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _, _) = patch("/api/v1/users/nobody", json!({"active": false})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // No self-lockout.
+        let (s, _, _) = patch("/api/v1/users/admin1", json!({"roles": ["agent"]})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = patch("/api/v1/users/admin1", json!({"active": false})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Others may not.
+        let req = app
+            .http
+            .patch(app.at("/api/v1/users/zhou"))
+            .json(&json!({"roles": ["admin"]}));
+        let (s, _, _) = app.client("agent1").send(req).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    async fn lists_filter_by_department_code_or_id(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        app.act(
+            "agent1",
+            &number,
+            "classify",
+            json!({"category": "repair_quality", "severity": "general"}),
+        )
+        .await;
+        app.act(
+            "agent1",
+            &number,
+            "dispatch",
+            json!({"department": "service"}),
+        )
+        .await;
+        app.create_complaint("agent1", json!({})).await;
+        let agent = app.client("agent1");
+        for q in [
+            "department=service".to_owned(),
+            format!("department={}", app.departments["service"].0),
+        ] {
+            let (s, body, _) = agent.get(&format!("/api/v1/complaints?{q}")).await;
+            assert_eq!(s, StatusCode::OK);
+            let items = body["items"].as_array().cloned().unwrap_or_default();
+            assert_eq!(items.len(), 1, "{q}: {body}");
+            assert_eq!(items[0]["number"], json!(number));
+        }
+        let (s, _, _) = agent.get("/api/v1/complaints?department=nowhere").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        app.stop().await;
+    }
+);

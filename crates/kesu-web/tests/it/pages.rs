@@ -674,3 +674,57 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn an_admin_moves_a_person_to_another_department_by_form(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        b.login("admin1").await;
+        let (_, html, _) = b.get("/admin").await;
+        assert!(html.contains("id=\"admin-edit-user\""));
+        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        let (s, _, _) = b
+            .post(
+                "/admin/users/edit",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "mgr_sales"),
+                    ("display_name", ""),
+                    ("roles", "manager"),
+                    ("roles", "supervisor"),
+                    ("department", "service"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let u = app
+            .db
+            .user_by_username("mgr_sales")
+            .await
+            .expect("db")
+            .expect("user");
+        assert_eq!(u.department_id, Some(app.departments["service"].0));
+        assert_eq!(u.roles, "manager,supervisor");
+        assert_eq!(
+            u.display_name, "销售赵经理",
+            "an empty name keeps the old one"
+        );
+        let (s, html, _) = b
+            .post(
+                "/admin/users/edit",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "mgr_sales"),
+                    ("display_name", ""),
+                    ("department", "service"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "at least one role");
+        assert!(html.contains("角色"), "{html}");
+        app.stop().await;
+    }
+);
