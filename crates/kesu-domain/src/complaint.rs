@@ -317,8 +317,10 @@ pub enum Event {
     Registered {
         channel: Channel,
     },
+    /// Category (None: severity marked at registration before a category
+    /// was chosen), severity and the signals that make it major.
     Classified {
-        category: String,
+        category: Option<String>,
         severity: Severity,
         signals: Vec<Signal>,
         reason: Option<String>,
@@ -675,7 +677,7 @@ impl Complaint {
                     return Err(Refusal::ReasonRequired);
                 }
                 Event::Classified {
-                    category,
+                    category: Some(category),
                     severity,
                     signals,
                     reason,
@@ -928,7 +930,9 @@ impl Complaint {
             Event::Classified {
                 category, severity, ..
             } => {
-                self.category = Some(category.clone());
+                if category.is_some() {
+                    self.category.clone_from(category);
+                }
                 self.severity = *severity;
             }
             Event::Dispatched {

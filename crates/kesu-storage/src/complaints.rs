@@ -2,11 +2,12 @@
 //! append-only history, proposals, tasks and attachments.
 
 use jiff::Timestamp;
+use kesu_domain::codes::AttachmentKind;
 use kesu_domain::complaint::{ApprovalSubject, CurrentProposal};
 use kesu_domain::input::ComplaintNumber;
 use kesu_domain::{
-    Actor, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity, Signal, State,
-    UserId,
+    Actor, AttachmentId, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity,
+    Signal, State, UserId,
 };
 use serde::Serialize;
 
@@ -40,6 +41,17 @@ pub struct NewComplaint {
     pub category: Option<String>,
     pub severity: Severity,
     pub signals: Vec<Signal>,
+    /// Files handed in with the complaint (photos, receipts), already checked.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// A checked file to store with a complaint.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub kind: AttachmentKind,
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 /// A stored complaint with the names a page shows.
@@ -382,7 +394,7 @@ impl Db {
             .fetch_one(c)
             .await)?;
         let id = ComplaintId(id);
-        let mut complaint = Complaint::new(id, state);
+        let complaint = Complaint::new(id, state);
         insert_event(
             &mut tx,
             id,
@@ -395,18 +407,40 @@ impl Db {
         )
         .await?;
         let mut events = Vec::new();
-        if let Some(category) = &new.category {
+        // A category, or a severity or signals marked at once, is recorded
+        // as the first classification.
+        if new.category.is_some() || new.severity == Severity::Major || !new.signals.is_empty() {
             events.push(Event::Classified {
-                category: category.clone(),
+                category: new.category.clone(),
                 severity: new.severity,
                 signals: new.signals.clone(),
                 reason: None,
             });
         }
-        if !events.is_empty() {
-            complaint = record(&mut tx, &complaint, &events, actor.map(|a| a.user_id), now).await?;
+        if let Some(by) = actor.map(|a| a.user_id) {
+            for file in &new.attachments {
+                let attachment = insert_attachment(
+                    &mut tx,
+                    id,
+                    file.kind.as_str(),
+                    &file.filename,
+                    &file.content_type,
+                    &file.data,
+                    by,
+                    now,
+                )
+                .await?;
+                events.push(Event::AttachmentAdded {
+                    attachment_id: AttachmentId(attachment),
+                    attachment_kind: file.kind,
+                    filename: file.filename.clone(),
+                    size: i64::try_from(file.data.len()).unwrap_or(i64::MAX),
+                });
+            }
         }
-        let _ = complaint;
+        if !events.is_empty() {
+            record(&mut tx, &complaint, &events, actor.map(|a| a.user_id), now).await?;
+        }
         tx.commit().await?;
         Ok((id, number))
     }

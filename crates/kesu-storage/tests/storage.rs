@@ -124,6 +124,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
         category: None,
         severity: Severity::General,
         signals: vec![],
+        attachments: Vec::new(),
     }
 }
 
@@ -348,7 +349,7 @@ both_backends!(
         assert_eq!(
             payload(&h4[1]),
             Event::Classified {
-                category: "safety".to_owned(),
+                category: Some("safety".to_owned()),
                 severity: Severity::Major,
                 signals: vec![Signal::Safety, Signal::Media],
                 reason: None

@@ -107,6 +107,7 @@ pub async fn register(
     state: &AppState,
     staff: &Staff,
     input: NewComplaintIn,
+    files: Vec<FileIn>,
 ) -> Result<ComplaintRow, Failure> {
     if !staff.actor.may_take_in() {
         return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(
@@ -220,6 +221,7 @@ pub async fn register(
         category,
         severity,
         signals,
+        attachments: checked_files(state, files)?,
     };
     let (_, number) = state
         .db
@@ -696,6 +698,58 @@ pub async fn perform(
         .complaint(&row.number)
         .await?
         .ok_or(Failure::NotFound)
+}
+
+/// A file as uploaded, before it is checked.
+#[derive(Debug, Default)]
+pub struct FileIn {
+    pub kind: String,
+    pub filename: String,
+    pub data: Vec<u8>,
+}
+
+/// At most this many files with one registration.
+const MAX_FILES: usize = 10;
+
+/// Checks uploaded files (count, size, type by content, clean names) before
+/// anything is written.
+///
+/// # Errors
+/// 413 for a file over the limit, 422 for an empty or unsupported one.
+pub fn checked_files(
+    state: &AppState,
+    files: Vec<FileIn>,
+) -> Result<Vec<kesu_storage::complaints::NewAttachment>, Failure> {
+    if files.len() > MAX_FILES {
+        return Err(invalid("file", InputProblem::TooLong { max: MAX_FILES }));
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            if f.data.len() > state.config.max_attachment_bytes {
+                return Err(Failure::TooLarge);
+            }
+            if f.data.is_empty() {
+                return Err(invalid("file", InputProblem::Missing));
+            }
+            let kind: kesu_domain::codes::AttachmentKind = code(
+                "kind",
+                if f.kind.trim().is_empty() {
+                    "evidence"
+                } else {
+                    &f.kind
+                },
+            )?;
+            let filename = clean_filename(&f.filename);
+            let content_type = sniff(&filename, &f.data).ok_or(Failure::UnsupportedFile)?;
+            Ok(kesu_storage::complaints::NewAttachment {
+                kind,
+                filename,
+                content_type: content_type.to_owned(),
+                data: f.data,
+            })
+        })
+        .collect()
 }
 
 /// File types accepted as attachments: photos, scans, documents, recordings.

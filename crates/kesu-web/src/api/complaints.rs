@@ -116,7 +116,7 @@ pub async fn create_complaint(
 ) -> Result<Response, Failure> {
     let body = input::body(body)?;
     let new: actions::NewComplaintIn = input::json(&body)?;
-    let row = actions::register(&state, &staff, new).await?;
+    let row = actions::register(&state, &staff, new, Vec::new()).await?;
     Ok(complaint_response(
         &state,
         &staff,

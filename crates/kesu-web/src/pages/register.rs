@@ -5,8 +5,8 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest, Multipart, RawQuery, Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kesu_domain::{Channel, Role, Severity, Signal};
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::forms::Opt;
 use super::{Ctx, render};
 use crate::AppState;
-use crate::actions::{self, NewComplaintIn};
+use crate::actions::{self, FileIn, NewComplaintIn};
 use crate::auth::Staff;
 use crate::error::Failure;
 use crate::i18n::Lang;
@@ -111,13 +111,32 @@ async fn new_page(
     render(&page)
 }
 
-/// `POST /complaints`: the form becomes the API's input and goes the same way.
+/// `POST /complaints`: the form becomes the API's input and goes the same
+/// way. The form is multipart when it carries photos; plain forms work too.
 pub async fn create_complaint(
     State(state): State<AppState>,
     staff: Staff,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<Response, Failure> {
-    let mut form = super::posted_form(&staff, body, &["signals"])?;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (mut form, files) = if multipart {
+        let mp = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| Failure::Malformed(e.body_text()))?;
+        read_registration(mp).await?
+    } else {
+        let body = Bytes::from_request(req, &state).await;
+        (
+            crate::input::form_value(&crate::input::body(body)?, &["signals"]),
+            Vec::new(),
+        )
+    };
+    let csrf = form.remove("csrf");
+    staff.check_csrf(csrf.as_ref().and_then(|v| v.as_str()))?;
     let mut take = |k: &str| form.remove(k).unwrap_or(Value::Null);
     let input = json!({
         "customer": { "name": take("customer_name"), "phone": take("customer_phone"), "email": take("customer_email") },
@@ -136,6 +155,46 @@ pub async fn create_complaint(
         "signals": take("signals"),
     });
     let input: NewComplaintIn = crate::input::from_value(input)?;
-    let row = actions::register(&state, &staff, input).await?;
+    let row = actions::register(&state, &staff, input, files).await?;
     Ok(Redirect::to(&format!("/complaints/{}?created=1", row.number)).into_response())
+}
+
+/// The text fields (signals as a list) and the chosen files of a multipart
+/// registration form. An empty file input sends one empty part: skipped.
+async fn read_registration(
+    mut mp: Multipart,
+) -> Result<(serde_json::Map<String, Value>, Vec<FileIn>), Failure> {
+    let mut map = serde_json::Map::new();
+    let mut signals = Vec::new();
+    let mut files = Vec::new();
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Failure::TooLarge
+        } else {
+            Failure::Malformed(e.body_text())
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "files" {
+            let filename = field.file_name().unwrap_or("").to_owned();
+            let data = field.bytes().await.map_err(too_large)?.to_vec();
+            if !(filename.is_empty() && data.is_empty()) {
+                files.push(FileIn {
+                    kind: "evidence".into(),
+                    filename,
+                    data,
+                });
+            }
+        } else {
+            let text = field.text().await.map_err(too_large)?;
+            if name == "signals" {
+                signals.push(Value::String(text));
+            } else {
+                map.insert(name, Value::String(text));
+            }
+        }
+    }
+    map.insert("signals".into(), Value::Array(signals));
+    Ok((map, files))
 }

@@ -267,8 +267,30 @@ kesu_storage::both_backends!(
         d.select("#severity", "major").await;
         d.click("input[name=signals][value=compensation]").await;
         d.click("input[name=signals][value=repeat_fault]").await;
+        let photo = std::env::temp_dir().join(format!(
+            "kesu-photo-{}-{}.png",
+            std::process::id(),
+            app.backend_name()
+        ));
+        std::fs::write(&photo, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").expect("write photo");
+        d.find("#files")
+            .await
+            .send_keys(&photo.to_string_lossy())
+            .await
+            .expect("choose photo");
         d.click("#register-submit").await;
         d.expect_state("registered").await;
+        let files = d
+            .find("#attachments")
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            files.contains("kesu-photo-"),
+            "the photo is stored with the complaint: {files}"
+        );
+        let _ = std::fs::remove_file(&photo);
         let number = d.find("#number").await.text().await.expect("number");
         assert!(number.starts_with("KS-"), "{number}");
         let notice = d.find("#notice").await.text().await.expect("notice");

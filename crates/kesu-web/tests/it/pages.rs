@@ -728,3 +728,93 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn photos_handed_in_at_registration_are_stored_with_it_or_refused_whole(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let csrf = b.csrf().await;
+        let form = |files: Vec<(&'static str, Vec<u8>)>| {
+            let mut f = reqwest::multipart::Form::new()
+                .text("csrf", csrf.clone())
+                .text("channel", "walk_in")
+                .text("customer_name", "孙女士")
+                .text("customer_phone", "13700001111")
+                .text("description", "收银台多收了钱，有小票为证")
+                .text("signals", "")
+                .text("signals", "large_loss");
+            for (name, data) in files {
+                f = f.part(
+                    "files",
+                    reqwest::multipart::Part::bytes(data).file_name(name),
+                );
+            }
+            f
+        };
+        let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+        let r = b
+            .http
+            .post(app.at("/complaints"))
+            .multipart(form(vec![
+                ("小票.jpg", jpeg.clone()),
+                ("../../etc/证据.pdf", b"%PDF-1.4 x".to_vec()),
+            ]))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = location(r.headers());
+        let number = to
+            .trim_start_matches("/complaints/")
+            .trim_end_matches("?created=1")
+            .to_owned();
+        let (_, files, _) = app
+            .client("agent1")
+            .get(&format!("/api/v1/complaints/{number}/attachments"))
+            .await;
+        let names: Vec<&str> = files
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f["filename"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, vec!["小票.jpg", "证据.pdf"]);
+        let history = app.history(&number).await;
+        assert_eq!(
+            history
+                .iter()
+                .filter(|e| e["kind"] == "attachment_added")
+                .count(),
+            2
+        );
+        assert_eq!(
+            app.complaint("agent1", &number).await["signals"],
+            json!(["large_loss"])
+        );
+
+        // One bad file refuses the whole registration: nothing is written.
+        let before = app.complaint_count().await;
+        let r = b
+            .http
+            .post(app.at("/complaints"))
+            .multipart(form(vec![
+                ("ok.jpg", jpeg),
+                ("tool.exe", b"MZ\x90\x00".to_vec()),
+            ]))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            r.text()
+                .await
+                .unwrap_or_default()
+                .contains("不支持的文件类型")
+        );
+        assert_eq!(app.complaint_count().await, before);
+        app.stop().await;
+    }
+);
