@@ -1,7 +1,7 @@
 //! Who is acting, and what they may see.
 
 use crate::codes::Role;
-use crate::ids::{DepartmentId, UserId};
+use crate::ids::{DepartmentId, SiteId, UserId};
 
 /// The person acting, as the process sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,13 +9,20 @@ pub struct Actor {
     pub user_id: UserId,
     pub roles: Vec<Role>,
     pub department_id: Option<DepartmentId>,
+    /// The site this person works for; `None` for the group (集团) level,
+    /// which sees every site.
+    pub site_id: Option<SiteId>,
 }
 
 /// Which complaints a person may see in lists and open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
-    /// Customer service, the general manager, supervisors and admins see every complaint.
+    /// Group-level customer service, general manager and supervisors, and
+    /// admins, see every complaint.
     All,
+    /// Customer service, the general manager and supervisors of a site see
+    /// that site's complaints (R-OR-1).
+    Site(SiteId),
     /// A department manager sees the complaints dispatched to their department
     /// or asking it for input (R-OR-1).
     Department(DepartmentId),
@@ -30,12 +37,14 @@ impl Actor {
 
     /// What this person may see.
     pub fn visibility(&self) -> Visibility {
-        if self
+        if self.has(Role::Admin) {
+            Visibility::All
+        } else if self
             .roles
             .iter()
-            .any(|r| matches!(r, Role::Agent | Role::Gm | Role::Supervisor | Role::Admin))
+            .any(|r| matches!(r, Role::Agent | Role::Gm | Role::Supervisor))
         {
-            Visibility::All
+            self.site_id.map_or(Visibility::All, Visibility::Site)
         } else if self.has(Role::Manager) {
             self.department_id
                 .map_or(Visibility::Nothing, Visibility::Department)
@@ -53,5 +62,45 @@ impl Actor {
     /// Whether this person configures the organisation.
     pub fn is_admin(&self) -> bool {
         self.has(Role::Admin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(roles: &[Role], dept: Option<i64>, site: Option<i64>) -> Actor {
+        Actor {
+            user_id: UserId(1),
+            roles: roles.to_vec(),
+            department_id: dept.map(DepartmentId),
+            site_id: site.map(SiteId),
+        }
+    }
+
+    #[test]
+    fn the_group_sees_every_site_a_store_its_own_and_a_manager_their_department() {
+        assert_eq!(
+            actor(&[Role::Agent], Some(1), None).visibility(),
+            Visibility::All
+        );
+        assert_eq!(
+            actor(&[Role::Agent], Some(1), Some(2)).visibility(),
+            Visibility::Site(SiteId(2))
+        );
+        assert_eq!(actor(&[Role::Gm], None, None).visibility(), Visibility::All);
+        assert_eq!(
+            actor(&[Role::Manager], Some(7), Some(2)).visibility(),
+            Visibility::Department(DepartmentId(7))
+        );
+        assert_eq!(
+            actor(&[Role::Manager], None, None).visibility(),
+            Visibility::Nothing
+        );
+        assert_eq!(
+            actor(&[Role::Admin], Some(7), Some(2)).visibility(),
+            Visibility::All
+        );
+        assert_eq!(actor(&[], None, None).visibility(), Visibility::Nothing);
     }
 }

@@ -4,7 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use kesu_domain::UserId;
 
-use crate::org::User;
+use crate::org::{USER_FIELDS, USER_JOINS, User};
 use crate::{Db, Result, ms, new_token, on_db, token_hash};
 
 /// A logged-in session: the user and the CSRF token bound to it.
@@ -47,10 +47,11 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn session(&self, token: &str, now: Timestamp) -> Result<Option<Session>> {
-        let sql = "SELECT u.id, u.username, u.display_name, u.roles, u.department_id, u.active, u.must_change_password, s.csrf_token, s.expires_at \
-                   FROM sessions s JOIN users u ON u.id = s.user_id \
-                   WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE";
-        let row: Option<SessionRow> = on_db!(self, p => sqlx::query_as(sql).bind(token_hash(token)).bind(ms(now)).fetch_optional(p).await)?;
+        let sql = format!(
+            "SELECT {USER_FIELDS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id {USER_JOINS} \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE"
+        );
+        let row: Option<SessionRow> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token_hash(token)).bind(ms(now)).fetch_optional(p).await)?;
         Ok(row.map(|r| Session {
             user: r.user,
             csrf_token: r.csrf_token,
@@ -96,10 +97,13 @@ impl Db {
         let Some(raw) = token.strip_prefix("ks_") else {
             return Ok(None);
         };
-        let sql = "SELECT u.id, u.username, u.display_name, u.roles, u.department_id, u.active, u.must_change_password \
-                   FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                   WHERE t.token_hash = $1 AND t.revoked = FALSE AND u.active = TRUE";
-        Ok(on_db!(self, p => sqlx::query_as(sql).bind(token_hash(raw)).fetch_optional(p).await)?)
+        let sql = format!(
+            "SELECT {USER_FIELDS} FROM api_tokens t JOIN users u ON u.id = t.user_id {USER_JOINS} \
+             WHERE t.token_hash = $1 AND t.revoked = FALSE AND u.active = TRUE"
+        );
+        Ok(
+            on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token_hash(raw)).fetch_optional(p).await)?,
+        )
     }
 }
 

@@ -7,7 +7,7 @@ use kesu_domain::complaint::{ApprovalSubject, CurrentProposal};
 use kesu_domain::input::ComplaintNumber;
 use kesu_domain::{
     Actor, AttachmentId, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity,
-    Signal, State, UserId,
+    Signal, SiteId, State, UserId,
 };
 use serde::Serialize;
 
@@ -43,6 +43,8 @@ pub struct NewComplaint {
     pub signals: Vec<Signal>,
     /// Files handed in with the complaint (photos, receipts), already checked.
     pub attachments: Vec<NewAttachment>,
+    /// The site it concerns; `None` for the first site (the group's own).
+    pub site_id: Option<SiteId>,
 }
 
 /// A checked file to store with a complaint.
@@ -96,6 +98,8 @@ pub struct ComplaintRow {
     pub updated_at: i64,
     pub closed_at: Option<i64>,
     pub version: i64,
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
 }
 
 const COMPLAINT_SELECT: &str = "SELECT c.id, c.number, c.state, c.channel, c.received_at, c.customer_id, \
@@ -104,8 +108,9 @@ const COMPLAINT_SELECT: &str = "SELECT c.id, c.number, c.state, c.channel, c.rec
     c.urgent, c.category, c.severity, c.signals, c.department_id, d.name AS department_name, \
     c.assignee_id, u.display_name AS assignee_name, c.taken_over, c.proposals, c.current_round, c.current_compensation_fen, \
     c.tasks, c.execution_done, c.agreement_attached, c.close_exception_pending, c.satisfied, c.satisfaction_score, \
-    m.number AS merged_into_number, c.updated_at, c.closed_at, c.version \
+    m.number AS merged_into_number, c.updated_at, c.closed_at, c.version, c.site_id, si.name AS site_name \
     FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
+    LEFT JOIN sites si ON si.id = c.site_id \
     LEFT JOIN departments d ON d.id = c.department_id \
     LEFT JOIN users u ON u.id = c.assignee_id \
     LEFT JOIN complaints m ON m.id = c.merged_into_id";
@@ -254,6 +259,7 @@ pub struct ListFilter {
     pub queue: Queue,
     pub state: Option<State>,
     pub department_id: Option<DepartmentId>,
+    pub site_id: Option<SiteId>,
     pub severity: Option<Severity>,
     pub channel: Option<Channel>,
     /// Only open complaints (not closed, merged, withdrawn or rejected).
@@ -335,6 +341,7 @@ fn queue_clause(w: &mut Where, actor: &Actor) {
 fn visibility_clause(w: &mut Where, actor: &Actor) {
     match actor.visibility() {
         kesu_domain::access::Visibility::All => {}
+        kesu_domain::access::Visibility::Site(site) => w.raw(format!("c.site_id = {}", site.0)),
         kesu_domain::access::Visibility::Department(d) => w.raw(format!(
             "(c.department_id = {d} OR EXISTS (SELECT 1 FROM tasks t WHERE t.complaint_id = c.id AND t.department_id = {d}))",
             d = d.0
@@ -370,8 +377,9 @@ impl Db {
             State::Received
         };
         let sql = "INSERT INTO complaints (number, state, channel, received_at, customer_id, description, restatement, event_time, event_place, \
-                   people_involved, subject, order_ref, plate, urgent, severity, signals, created_by, updated_at, version) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 0) RETURNING id";
+                   people_involved, subject, order_ref, plate, urgent, severity, signals, created_by, updated_at, site_id, version) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                   COALESCE($19, (SELECT MIN(id) FROM sites)), 0) RETURNING id";
         let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(sql)
             .bind(number.as_str())
             .bind(state.as_str())
@@ -391,6 +399,7 @@ impl Db {
             .bind("")
             .bind(actor.map(|a| a.user_id.0))
             .bind(ms(now))
+            .bind(new.site_id.map(|s| s.0))
             .fetch_one(c)
             .await)?;
         let id = ComplaintId(id);
@@ -463,6 +472,7 @@ impl Db {
     pub async fn may_see(&self, actor: &Actor, row: &ComplaintRow) -> Result<bool> {
         Ok(match actor.visibility() {
             kesu_domain::access::Visibility::All => true,
+            kesu_domain::access::Visibility::Site(site) => row.site_id == Some(site.0),
             kesu_domain::access::Visibility::Nothing => false,
             kesu_domain::access::Visibility::Department(d) => {
                 if row.department_id == Some(d.0) {
@@ -501,6 +511,9 @@ impl Db {
         }
         if let Some(d) = filter.department_id {
             w.push("c.department_id = ?", Arg::I64(d.0));
+        }
+        if let Some(site) = filter.site_id {
+            w.push("c.site_id = ?", Arg::I64(site.0));
         }
         if let Some(s) = filter.severity {
             w.push("c.severity = ?", Arg::Text(s.as_str().to_owned()));

@@ -12,6 +12,8 @@ pub struct Site {
     pub code: String,
     pub name: String,
     pub time_zone: String,
+    /// The group (集团) level: its staff see every site.
+    pub is_group: bool,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -35,6 +37,8 @@ pub struct User {
     pub active: bool,
     /// The password was handed out and must be replaced at the next login.
     pub must_change_password: bool,
+    /// The site scoping what the user sees; `None` at the group level.
+    pub site_id: Option<i64>,
 }
 
 impl User {
@@ -52,6 +56,7 @@ impl User {
             user_id: UserId(self.id),
             roles: self.role_list(),
             department_id: self.department_id.map(DepartmentId),
+            site_id: self.site_id.map(SiteId),
         }
     }
 }
@@ -74,8 +79,12 @@ pub fn roles_text(roles: &[Role]) -> String {
         .join(",")
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, roles, department_id, active, must_change_password";
+/// A user's columns, with the site that scopes them (none at the group level).
+pub(crate) const USER_FIELDS: &str = "u.id, u.username, u.display_name, u.roles, u.department_id, u.active, u.must_change_password, \
+    CASE WHEN st.is_group THEN NULL ELSE st.id END AS site_id";
+/// The tables [`USER_FIELDS`] come from (`u` is the user).
+pub(crate) const USER_JOINS: &str =
+    "LEFT JOIN departments dp ON dp.id = u.department_id LEFT JOIN sites st ON st.id = dp.site_id";
 
 impl Db {
     /// # Errors
@@ -92,10 +101,22 @@ impl Db {
         Ok(SiteId(id))
     }
 
+    /// Marks a site as the group level (or not).
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn set_site_group(&self, id: SiteId, is_group: bool) -> Result<bool> {
+        let sql = "UPDATE sites SET is_group = $1 WHERE id = $2";
+        Ok(
+            on_db!(self, p => sqlx::query(sql).bind(is_group).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?
+                == 1,
+        )
+    }
+
     /// # Errors
     /// The driver's error.
     pub async fn sites(&self) -> Result<Vec<Site>> {
-        let sql = "SELECT id, code, name, time_zone FROM sites ORDER BY id";
+        let sql = "SELECT id, code, name, time_zone, is_group FROM sites ORDER BY id";
         Ok(on_db!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
@@ -165,7 +186,7 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn user(&self, id: UserId) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let sql = format!("SELECT {USER_FIELDS} FROM users u {USER_JOINS} WHERE u.id = $1");
         Ok(
             on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.0).fetch_optional(p).await)?,
         )
@@ -174,7 +195,7 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        let sql = format!("SELECT {USER_FIELDS} FROM users u {USER_JOINS} WHERE u.username = $1");
         Ok(
             on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?,
         )
@@ -186,7 +207,7 @@ impl Db {
     /// The driver's error.
     pub async fn password_hash(&self, username: &str) -> Result<Option<(User, Option<String>)>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = TRUE"
+            "SELECT {USER_FIELDS}, u.password_hash FROM users u {USER_JOINS} WHERE u.username = $1 AND u.active = TRUE"
         );
         let row: Option<UserWithHash> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?;
         Ok(row.map(|r| (r.user, r.password_hash)))
@@ -242,7 +263,7 @@ impl Db {
     /// The driver's error.
     pub async fn users(&self) -> Result<Vec<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users ORDER BY active DESC, department_id, username"
+            "SELECT {USER_FIELDS} FROM users u {USER_JOINS} ORDER BY u.active DESC, u.department_id, u.username"
         );
         Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?)
     }

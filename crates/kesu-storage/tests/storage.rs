@@ -125,6 +125,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
         severity: Severity::General,
         signals: vec![],
         attachments: Vec::new(),
+        site_id: None,
     }
 }
 

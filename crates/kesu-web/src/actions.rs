@@ -97,6 +97,9 @@ pub struct NewComplaintIn {
     pub signals: Vec<String>,
     /// When the complaint was received (RFC 3339); default now.
     pub received_at: Option<String>,
+    /// Site code of the store or branch it concerns; default the registering
+    /// person's site (or the first site for group-level staff).
+    pub site: Option<String>,
 }
 
 /// Registers a complaint; returns its row once committed.
@@ -172,6 +175,7 @@ pub async fn register(
         None if signals.is_empty() => Severity::General,
         None => Severity::Major,
     };
+    let site_id = intake_site(state, staff, input.site.as_deref()).await?;
     let category = match input
         .category
         .as_deref()
@@ -222,6 +226,7 @@ pub async fn register(
         severity,
         signals,
         attachments: checked_files(state, files)?,
+        site_id,
     };
     let (_, number) = state
         .db
@@ -232,6 +237,33 @@ pub async fn register(
         .complaint(number.as_str())
         .await?
         .ok_or(Failure::Internal("registered complaint vanished".into()))
+}
+
+/// The site a new complaint concerns: site staff register for their own
+/// site; group-level staff choose (default: the first site).
+async fn intake_site(
+    state: &AppState,
+    staff: &Staff,
+    raw: Option<&str>,
+) -> Result<Option<kesu_domain::SiteId>, Failure> {
+    let chosen = match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => {
+            let site = state
+                .db
+                .sites()
+                .await?
+                .into_iter()
+                .find(|s| s.code == code)
+                .ok_or_else(|| invalid("site", InputProblem::UnknownValue))?;
+            Some(kesu_domain::SiteId(site.id))
+        }
+        None => None,
+    };
+    match (staff.actor.site_id, chosen) {
+        (Some(own), Some(other)) if own != other => Err(Failure::Forbidden),
+        (Some(own), _) => Ok(Some(own)),
+        (None, chosen) => Ok(chosen),
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

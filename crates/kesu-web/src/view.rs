@@ -111,6 +111,8 @@ pub struct ComplaintView {
     pub plate: Option<String>,
     pub department: Option<String>,
     pub department_id: Option<i64>,
+    /// The store or branch it concerns.
+    pub site: Option<String>,
     pub assignee: Option<String>,
     pub taken_over: bool,
     pub proposals: i64,
@@ -168,6 +170,7 @@ impl ComplaintView {
             plate: row.plate.clone(),
             department: row.department_name.clone(),
             department_id: row.department_id,
+            site: row.site_name.clone(),
             assignee: row.assignee_name.clone(),
             taken_over: row.taken_over,
             proposals: row.proposals,

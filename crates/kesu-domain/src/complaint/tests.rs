@@ -9,6 +9,7 @@ fn actor(id: i64, role: Role, dept: Option<DepartmentId>) -> Actor {
         user_id: UserId(id),
         roles: vec![role],
         department_id: dept,
+        site_id: None,
     }
 }
 fn agent() -> Actor {

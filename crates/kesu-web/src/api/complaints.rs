@@ -126,7 +126,7 @@ pub async fn create_complaint(
 }
 
 /// List filters.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `team` (default: all I may see) or `mine` (waiting for me).
@@ -134,6 +134,8 @@ pub struct ListQuery {
     pub state: Option<String>,
     /// Department code (or id).
     pub department: Option<String>,
+    /// Site code (or id).
+    pub site: Option<String>,
     pub severity: Option<String>,
     pub channel: Option<String>,
     /// `true` for open complaints only.
@@ -170,6 +172,24 @@ impl ListQuery {
                 )))?;
             self.department = Some(dept.id.to_string());
         }
+        if let Some(code) = self
+            .site
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && d.parse::<i64>().is_err())
+        {
+            let site = state
+                .db
+                .sites()
+                .await?
+                .into_iter()
+                .find(|s| s.code == code)
+                .ok_or(Failure::Invalid(InputError::new(
+                    "site",
+                    InputProblem::UnknownValue,
+                )))?;
+            self.site = Some(site.id.to_string());
+        }
         Ok(self)
     }
 
@@ -199,6 +219,7 @@ impl ListQuery {
             state: opt("state", &self.state)?,
             department_id: opt::<i64>("department", &self.department)?
                 .map(kesu_domain::DepartmentId),
+            site_id: opt::<i64>("site", &self.site)?.map(kesu_domain::SiteId),
             severity: opt("severity", &self.severity)?,
             channel: opt("channel", &self.channel)?,
             open_only: matches!(self.open.as_deref(), Some("true" | "1" | "on")),

@@ -63,6 +63,7 @@ pub struct SiteView {
     pub code: String,
     pub name: String,
     pub time_zone: String,
+    pub is_group: bool,
 }
 
 impl From<Site> for SiteView {
@@ -72,6 +73,7 @@ impl From<Site> for SiteView {
             code: s.code,
             name: s.name,
             time_zone: s.time_zone,
+            is_group: s.is_group,
         }
     }
 }
@@ -99,6 +101,9 @@ pub struct SiteIn {
     pub name: Option<String>,
     /// IANA zone, default `Asia/Shanghai`.
     pub time_zone: Option<String>,
+    /// The group (集团) level: its staff see every site.
+    #[serde(default, deserialize_with = "crate::input::flex::bool")]
+    pub is_group: bool,
 }
 
 /// Create a site (admin).
@@ -131,11 +136,15 @@ pub async fn create_site_from(state: &AppState, i: SiteIn) -> Result<Site, Failu
         return Err(invalid("time_zone", InputProblem::UnknownValue));
     }
     let id = state.db.create_site(&code, &name, tz, state.now()).await?;
+    if i.is_group {
+        state.db.set_site_group(id, true).await?;
+    }
     Ok(Site {
         id: id.0,
         code,
         name,
         time_zone: tz.to_owned(),
+        is_group: i.is_group,
     })
 }
 

@@ -219,6 +219,7 @@ async fn admin_page(
                 Field::new("name", ctx.t("field.name"), FieldKind::Text).required(),
                 Field::new("time_zone", ctx.t("field.time_zone"), FieldKind::Text)
                     .value("Asia/Shanghai"),
+                Field::new("is_group", ctx.t("admin.group_site"), FieldKind::Checkbox),
             ],
             false,
         ),

@@ -569,6 +569,10 @@ async fn detail_page(
 
     let mut facts = vec![
         (ctx.t("field.received_at"), short_time(row.received_at, &tz)),
+        (
+            ctx.t("field.site"),
+            row.site_name.clone().unwrap_or_default(),
+        ),
         (ctx.t("field.channel"), ctx.label("channel", &row.channel)),
         (
             ctx.t("field.category"),

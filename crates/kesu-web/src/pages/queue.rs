@@ -50,6 +50,8 @@ struct QueuePage {
     severities: Vec<Opt>,
     channels: Vec<Opt>,
     departments: Vec<Opt>,
+    /// Empty unless the reader sees several sites.
+    sites: Vec<Opt>,
     rows: Vec<Row>,
     page_label: String,
     prev_link: Option<String>,
@@ -64,6 +66,7 @@ fn link_with_page(q: &ListQuery, page: u32) -> String {
         ("severity", &q.severity),
         ("channel", &q.channel),
         ("department", &q.department),
+        ("site", &q.site),
         ("open", &q.open),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
@@ -80,7 +83,7 @@ async fn queue_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
     let q = ListQuery::parse(raw.as_deref());
-    let filter = q.filter(25)?;
+    let filter = q.clone().resolve(&state).await?.filter(25)?;
     let mine = filter.queue == Queue::Mine;
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
     let path = format!(
@@ -121,6 +124,7 @@ async fn queue_page(
         })
         .collect();
     let departments = state.db.departments().await?;
+    let all_sites = state.db.sites().await?;
     let page_tpl = QueuePage {
         heading: ctx.t(if mine {
             "queue.title_mine"
@@ -157,6 +161,17 @@ async fn queue_page(
                     .selected_if(filter.department_id.map(|x| x.0) == Some(d.id))
             })
             .collect(),
+        sites: if staff.actor.site_id.is_none() && all_sites.len() > 1 {
+            all_sites
+                .iter()
+                .map(|s| {
+                    Opt::new(s.id.to_string(), s.name.clone())
+                        .selected_if(filter.site_id.map(|x| x.0) == Some(s.id))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         rows,
         page_label: ctx
             .t("common.page")

@@ -37,6 +37,8 @@ struct NewPage {
     categories: Vec<Opt>,
     severities: Vec<Opt>,
     signals: Vec<Opt>,
+    /// Sites to choose from (group-level staff of a desk with several sites).
+    sites: Vec<Opt>,
 }
 
 async fn new_page(
@@ -71,6 +73,15 @@ async fn new_page(
         }
     }
     let categories = state.db.categories().await?;
+    let all_sites = state.db.sites().await?;
+    let sites = if staff.actor.site_id.is_none() && all_sites.len() > 1 {
+        all_sites
+            .iter()
+            .map(|s| Opt::new(s.code.clone(), s.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = NewPage {
         phone,
         name,
@@ -106,6 +117,7 @@ async fn new_page(
             .iter()
             .map(|s| Opt::new(s.as_str(), ctx.label("signal", s.as_str())))
             .collect(),
+        sites,
         ctx,
     };
     render(&page)
@@ -153,6 +165,7 @@ pub async fn create_complaint(
         "category": take("category"),
         "severity": take("severity"),
         "signals": take("signals"),
+        "site": take("site"),
     });
     let input: NewComplaintIn = crate::input::from_value(input)?;
     let row = actions::register(&state, &staff, input, files).await?;

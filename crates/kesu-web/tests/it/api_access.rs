@@ -517,3 +517,95 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn staff_of_a_store_see_their_store_and_the_group_sees_all(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let admin = app.client("admin1");
+        let (s, body, _) = admin
+            .post(
+                "/api/v1/sites",
+                &json!({"code": "store2", "name": "二号店"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        assert_eq!(body["is_group"], false);
+        let (s, _, _) = admin
+            .post(
+                "/api/v1/departments",
+                &json!({"code": "s2cs", "name": "二号店客服", "site": "store2"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, body, _) = admin.post("/api/v1/users", &json!({"username": "agent2", "display_name": "二号店客服", "password": "longenough1", "roles": ["agent"], "department": "s2cs"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        let id = kesu_domain::UserId(body["id"].as_i64().unwrap_or_default());
+        let token = app.db.create_api_token(id, app.now()).await.expect("token");
+        let agent2 = app.with_token(&token);
+
+        let a = app.create_complaint("agent1", json!({})).await;
+        assert_eq!(
+            a["site"], "总部",
+            "group staff register for the first site by default"
+        );
+        let (s, b, _) = agent2.post("/api/v1/complaints", &sample_complaint()).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        assert_eq!(b["site"], "二号店", "store staff register for their store");
+        let c = app
+            .create_complaint("agent1", json!({"site": "store2"}))
+            .await;
+        assert_eq!(c["site"], "二号店", "the group registers for any store");
+        let (s, _, _) = agent2
+            .post(
+                "/api/v1/complaints",
+                &merged(sample_complaint(), json!({"site": "main"})),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "a store registers only for itself"
+        );
+
+        let numbers = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|i| i["number"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (_, mine, _) = agent2.get("/api/v1/complaints").await;
+        let mut expected = vec![
+            c["number"].as_str().unwrap_or_default().to_owned(),
+            b["number"].as_str().unwrap_or_default().to_owned(),
+        ];
+        assert_eq!(numbers(&mine), expected);
+        let (s, _, _) = agent2
+            .get(&format!(
+                "/api/v1/complaints/{}",
+                a["number"].as_str().unwrap_or_default()
+            ))
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "another store's complaint is not visible"
+        );
+        let (_, all, _) = app.client("agent1").get("/api/v1/complaints").await;
+        assert_eq!(numbers(&all).len(), 3);
+        let (_, store2, _) = app
+            .client("gm1")
+            .get("/api/v1/complaints?site=store2")
+            .await;
+        expected.sort();
+        let mut got = numbers(&store2);
+        got.sort();
+        assert_eq!(got, expected);
+        app.stop().await;
+    }
+);
