@@ -23,6 +23,7 @@ pub mod auth;
 pub mod catalog;
 pub mod complaints;
 pub mod org;
+pub mod privacy;
 pub mod setup;
 pub mod templates;
 pub mod testing;

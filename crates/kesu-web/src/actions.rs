@@ -497,6 +497,34 @@ pub async fn visible(
     }
 }
 
+/// Records that the reader is shown this complaint's unmasked contact
+/// details (PIPL); readers who see them masked leave no record.
+///
+/// # Errors
+/// The driver's error: then nothing is shown.
+pub async fn log_contact_view(
+    state: &AppState,
+    staff: &Staff,
+    row: &ComplaintRow,
+    purpose: &str,
+) -> Result<(), Failure> {
+    if crate::view::sees_contacts(&staff.actor)
+        && (row.customer_phone.is_some() || row.customer_email.is_some())
+    {
+        state
+            .db
+            .log_personal_data_view(
+                staff.actor.user_id,
+                row.customer_id,
+                Some(row.id),
+                purpose,
+                state.now(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 async fn department(
     state: &AppState,
     field: &'static str,

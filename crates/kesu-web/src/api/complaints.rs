@@ -28,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{number}", get(get_complaint))
         .route("/complaints/{number}/history", get(get_history))
         .route(
+            "/complaints/{number}/personal-data-views",
+            get(list_personal_data_views),
+        )
+        .route(
             "/complaints/{number}/proposals",
             get(list_proposals).post(propose),
         )
@@ -263,7 +267,53 @@ pub async fn get_complaint(
     Path(number): Path<String>,
 ) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
+    actions::log_contact_view(&state, &staff, &row, "api").await?;
     Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
+}
+
+/// Who was shown the customer's unmasked contact details (PIPL), newest
+/// first: for the general manager, supervisors and admins.
+#[utoipa::path(get, path = "/api/v1/complaints/{number}/personal-data-views", tag = "complaints", params(("number" = String, Path)),
+    responses((status = 200, body = Vec<PersonalDataViewView>), (status = 403, description = "not for this role")))]
+pub async fn list_personal_data_views(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<PersonalDataViewView>>, Failure> {
+    use kesu_domain::Role;
+    if !staff
+        .actor
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Gm | Role::Supervisor | Role::Admin))
+    {
+        return Err(Failure::Forbidden);
+    }
+    let row = actions::visible(&state, &staff, &number).await?;
+    let views = state.db.personal_data_views(row.customer_id, 500).await?;
+    let tz = &state.config.time_zone;
+    Ok(Json(
+        views
+            .into_iter()
+            .map(|v| PersonalDataViewView {
+                username: v.username,
+                complaint: v.complaint_number,
+                purpose: v.purpose,
+                at: crate::view::rfc3339(v.at, tz),
+            })
+            .collect(),
+    ))
+}
+
+/// One showing of a customer's contact details.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PersonalDataViewView {
+    pub username: String,
+    /// The complaint it was shown with (any complaint of the same customer).
+    pub complaint: Option<String>,
+    /// `page`, `api` or `lookup`.
+    pub purpose: String,
+    pub at: String,
 }
 
 /// The append-only history of a complaint, oldest first.

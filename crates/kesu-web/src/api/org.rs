@@ -539,14 +539,15 @@ pub async fn find_customers(
     }
     let q: Q = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     let phone = kesu_domain::input::phone("phone", q.phone.as_deref().unwrap_or(""))?;
-    Ok(Json(
+    let found = state.db.customers_by_phone(&phone).await?;
+    for c in &found {
         state
             .db
-            .customers_by_phone(&phone)
-            .await?
-            .into_iter()
-            .map(CustomerMatchView::from)
-            .collect(),
+            .log_personal_data_view(staff.actor.user_id, c.id, None, "lookup", state.now())
+            .await?;
+    }
+    Ok(Json(
+        found.into_iter().map(CustomerMatchView::from).collect(),
     ))
 }
 

@@ -530,6 +530,7 @@ async fn detail_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
+    actions::log_contact_view(&state, &staff, &row, "page").await?;
     let id = ComplaintId(row.id);
     let ctx = Ctx::new(&staff, "", &format!("/complaints/{}", row.number));
     let tz = state.config.time_zone.clone();

@@ -62,6 +62,10 @@ async fn new_page(
     {
         phone = p.clone();
         if let Some(c) = state.db.customers_by_phone(&p).await?.into_iter().next() {
+            state
+                .db
+                .log_personal_data_view(staff.actor.user_id, c.id, None, "lookup", state.now())
+                .await?;
             name = c.name.clone();
             email = c.email.clone().unwrap_or_default();
             known = Some(

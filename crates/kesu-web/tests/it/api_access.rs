@@ -609,3 +609,53 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn every_showing_of_unmasked_contact_details_is_recorded(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let path = format!("/api/v1/complaints/{number}/personal-data-views");
+        let (s, views, _) = app.client("sup1").get(&path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(views, json!([]), "registering is not a showing");
+        app.client("agent1")
+            .get(&format!("/api/v1/complaints/{number}"))
+            .await;
+        app.client("sup1")
+            .get(&format!("/api/v1/complaints/{number}"))
+            .await; // masked: not recorded
+        app.clock.advance(jiff::SignedDuration::from_mins(1));
+        app.client("gm1")
+            .get("/api/v1/customers?phone=13800138000")
+            .await;
+        let (_, views, _) = app.client("sup1").get(&path).await;
+        let seen: Vec<(String, String)> = views
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| {
+                        (
+                            v["username"].as_str().unwrap_or_default().to_owned(),
+                            v["purpose"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            seen,
+            vec![
+                ("gm1".to_owned(), "lookup".to_owned()),
+                ("agent1".to_owned(), "api".to_owned())
+            ]
+        );
+        let (s, _, _) = app.client("agent1").get(&path).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "agents do not audit");
+        app.stop().await;
+    }
+);
