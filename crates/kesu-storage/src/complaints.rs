@@ -264,6 +264,8 @@ pub struct ListFilter {
     pub channel: Option<Channel>,
     /// Only open complaints (not closed, merged, withdrawn or rejected).
     pub open_only: bool,
+    /// Only this customer's complaints (by their normalised phone number).
+    pub customer_phone: Option<String>,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -520,6 +522,9 @@ impl Db {
         }
         if let Some(ch) = filter.channel {
             w.push("c.channel = ?", Arg::Text(ch.as_str().to_owned()));
+        }
+        if let Some(phone) = &filter.customer_phone {
+            w.push("cu.phone = ?", Arg::Text(phone.clone()));
         }
         let per_page = filter.per_page.clamp(1, 200);
         let page = filter.page.max(1);

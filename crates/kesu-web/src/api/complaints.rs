@@ -140,6 +140,8 @@ pub struct ListQuery {
     pub department: Option<String>,
     /// Site code (or id).
     pub site: Option<String>,
+    /// The customer's phone number.
+    pub phone: Option<String>,
     pub severity: Option<String>,
     pub channel: Option<String>,
     /// `true` for open complaints only.
@@ -224,6 +226,15 @@ impl ListQuery {
             department_id: opt::<i64>("department", &self.department)?
                 .map(kesu_domain::DepartmentId),
             site_id: opt::<i64>("site", &self.site)?.map(kesu_domain::SiteId),
+            customer_phone: match self
+                .phone
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                Some(p) => Some(kesu_domain::input::phone("phone", p)?),
+                None => None,
+            },
             severity: opt("severity", &self.severity)?,
             channel: opt("channel", &self.channel)?,
             open_only: matches!(self.open.as_deref(), Some("true" | "1" | "on")),

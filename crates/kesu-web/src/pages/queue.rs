@@ -18,7 +18,7 @@ use crate::error::Failure;
 use crate::view::{short_time, summary};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
+    Router::new().route("/find", get(find)).route(
         "/complaints",
         get(queue_page).post(super::register::create_complaint),
     )
@@ -67,6 +67,7 @@ fn link_with_page(q: &ListQuery, page: u32) -> String {
         ("channel", &q.channel),
         ("department", &q.department),
         ("site", &q.site),
+        ("phone", &q.phone),
         ("open", &q.open),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
@@ -181,4 +182,29 @@ async fn queue_page(
         ctx,
     };
     render(&page_tpl)
+}
+
+/// The header's search box: a complaint number opens the complaint, a phone
+/// number lists that customer's complaints; anything else says what it takes.
+async fn find(RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+    use axum::response::{IntoResponse, Redirect};
+    #[derive(serde::Deserialize, Default)]
+    struct Q {
+        q: Option<String>,
+    }
+    let q: Q = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let text = q.q.unwrap_or_default();
+    let text = text.trim();
+    if let Ok(number) = kesu_domain::input::ComplaintNumber::parse(text) {
+        return Ok(Redirect::to(&format!("/complaints/{number}")).into_response());
+    }
+    if let Ok(phone) = kesu_domain::input::phone("q", text) {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        s.append_pair("queue", "team").append_pair("phone", &phone);
+        return Ok(Redirect::to(&format!("/complaints?{}", s.finish())).into_response());
+    }
+    Err(Failure::Invalid(kesu_domain::input::InputError::new(
+        "q",
+        kesu_domain::input::InputProblem::BadNumber,
+    )))
 }

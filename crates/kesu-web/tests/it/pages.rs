@@ -818,3 +818,37 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn the_search_box_opens_a_number_and_lists_a_callers_complaints(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        app.create_complaint(
+            "agent1",
+            json!({"customer": {"name": "别人", "phone": "13600000000"}}),
+        )
+        .await;
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let (s, _, h) = b.get(&format!("/find?q={}", number.to_lowercase())).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), format!("/complaints/{number}"));
+        let (s, _, h) = b.get("/find?q=138-0013-8000").await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let to = location(&h);
+        let (_, html, _) = b.get(&to).await;
+        assert!(
+            html.contains(&number) && !html.contains("别人"),
+            "only the caller's complaints: {to}"
+        );
+        let (s, html, _) = b.get("/find?q=hello").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("编号或电话"));
+        app.stop().await;
+    }
+);
