@@ -87,5 +87,11 @@ async fn change_password(
         .db
         .set_password_hash(UserId(staff.user.id), &hash_password(&new)?)
         .await?;
-    Ok(Redirect::to("/account?saved=1").into_response())
+    // After the first, forced change, go on to the work.
+    let next = if staff.user.must_change_password {
+        "/"
+    } else {
+        "/account?saved=1"
+    };
+    Ok(Redirect::to(next).into_response())
 }

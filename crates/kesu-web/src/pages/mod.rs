@@ -25,10 +25,7 @@ use crate::i18n::{LANG_COOKIE, Lang, t};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            get(|| async { Redirect::to("/complaints?queue=mine") }),
-        )
+        .route("/", get(home))
         .route("/static/kesu.css", get(css))
         .route("/lang/{code}", get(switch_lang))
         .merge(login::router())
@@ -37,6 +34,16 @@ pub fn router() -> Router<AppState> {
         .merge(register::router())
         .merge(detail::router())
         .merge(admin::router())
+}
+
+/// Where a signed-in person starts: an admin on the settings (where a new
+/// desk is set up), everyone else on their work.
+async fn home(staff: Option<Staff>) -> Redirect {
+    match staff {
+        None => Redirect::to("/login"),
+        Some(s) if s.actor.is_admin() && !s.actor.may_take_in() => Redirect::to("/admin"),
+        Some(_) => Redirect::to("/complaints?queue=mine"),
+    }
 }
 
 /// What every page's frame needs.

@@ -645,7 +645,8 @@ kesu_storage::both_backends!(
             )
             .await;
         assert_eq!(s, StatusCode::SEE_OTHER);
-        assert_eq!(location(&h), "/account?saved=1");
+        assert_eq!(location(&h), "/", "after the forced change, on to the work");
+        assert_eq!(location(&b.get("/").await.2), "/complaints?queue=mine");
         assert_eq!(b.get("/complaints?queue=mine").await.0, StatusCode::OK);
         // The old password no longer works; the new one does.
         let nb = Browser::new(&app);
@@ -849,6 +850,26 @@ kesu_storage::both_backends!(
         let (s, html, _) = b.get("/find?q=hello").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("编号或电话"));
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn each_person_starts_where_their_work_is(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let anonymous = Browser::new(&app);
+        assert_eq!(location(&anonymous.get("/").await.2), "/login");
+        for (user, start) in [
+            ("admin1", "/admin"),
+            ("agent1", "/complaints?queue=mine"),
+            ("mgr_service", "/complaints?queue=mine"),
+        ] {
+            let b = Browser::new(&app);
+            b.login(user).await;
+            assert_eq!(location(&b.get("/").await.2), start, "{user}");
+        }
         app.stop().await;
     }
 );
