@@ -225,6 +225,11 @@ impl TestApp {
         })
     }
 
+    /// The database URL, for a second node with its own connections.
+    pub fn database_url(&self) -> &str {
+        &self.test_db.url
+    }
+
     /// Stops the server and removes the database.
     pub async fn stop(self) {
         self.server.abort();

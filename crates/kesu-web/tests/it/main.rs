@@ -11,3 +11,4 @@ mod api_lifecycle;
 mod browser;
 mod helpers;
 mod pages;
+mod two_nodes;
