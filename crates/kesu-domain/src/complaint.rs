@@ -193,6 +193,61 @@ pub enum Command {
         filename: String,
         size: i64,
     },
+    /// Corrects registration details (never the customer's own words); each
+    /// change carries the value it replaces, so the history keeps both.
+    Amend {
+        changes: Vec<Change>,
+    },
+}
+
+/// A registration detail that can be corrected after registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetailField {
+    Restatement,
+    EventTime,
+    EventPlace,
+    PeopleInvolved,
+    Subject,
+    OrderRef,
+    Plate,
+    Urgent,
+}
+
+impl DetailField {
+    pub const ALL: &'static [DetailField] = &[
+        DetailField::Restatement,
+        DetailField::EventTime,
+        DetailField::EventPlace,
+        DetailField::PeopleInvolved,
+        DetailField::Subject,
+        DetailField::OrderRef,
+        DetailField::Plate,
+        DetailField::Urgent,
+    ];
+
+    /// The field's code (also its column and its catalog key `field.<code>`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DetailField::Restatement => "restatement",
+            DetailField::EventTime => "event_time",
+            DetailField::EventPlace => "event_place",
+            DetailField::PeopleInvolved => "people_involved",
+            DetailField::Subject => "subject",
+            DetailField::OrderRef => "order_ref",
+            DetailField::Plate => "plate",
+            DetailField::Urgent => "urgent",
+        }
+    }
+}
+
+/// One corrected detail: what it was and what it is now (`None`: empty;
+/// for `urgent`, `"true"` or `"false"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: DetailField,
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// A command without its payload: what the UI offers as buttons.
@@ -219,6 +274,7 @@ pub enum Action {
     Withdraw,
     Reject,
     Attach,
+    Amend,
 }
 
 impl Action {
@@ -243,6 +299,7 @@ impl Action {
         Action::Withdraw,
         Action::Reject,
         Action::Attach,
+        Action::Amend,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -267,6 +324,7 @@ impl Action {
             Action::Withdraw => "withdraw",
             Action::Reject => "reject",
             Action::Attach => "attach",
+            Action::Amend => "amend",
         }
     }
 }
@@ -294,6 +352,7 @@ impl Command {
             Command::Withdraw { .. } => Action::Withdraw,
             Command::Reject { .. } => Action::Reject,
             Command::Attach { .. } => Action::Attach,
+            Command::Amend { .. } => Action::Amend,
         }
     }
 }
@@ -413,6 +472,9 @@ pub enum Event {
         filename: String,
         size: i64,
     },
+    DetailsAmended {
+        changes: Vec<Change>,
+    },
 }
 
 impl Event {
@@ -442,6 +504,7 @@ impl Event {
             Event::Withdrawn { .. } => "withdrawn",
             Event::Rejected { .. } => "rejected",
             Event::AttachmentAdded { .. } => "attachment_added",
+            Event::DetailsAmended { .. } => "details_amended",
         }
     }
 }
@@ -482,6 +545,8 @@ pub enum Refusal {
     AlreadyTakenOver,
     #[error("a close exception is already waiting for approval")]
     ExceptionPending,
+    #[error("nothing was changed")]
+    NothingChanged,
 }
 
 /// How the web layer should answer a refusal.
@@ -511,6 +576,7 @@ impl Refusal {
             Refusal::MergeTargetClosed => "merge_target_closed",
             Refusal::AlreadyTakenOver => "already_taken_over",
             Refusal::ExceptionPending => "exception_pending",
+            Refusal::NothingChanged => "nothing_changed",
         }
     }
 
@@ -520,7 +586,8 @@ impl Refusal {
             Refusal::AssigneeNotInDepartment
             | Refusal::ReasonRequired
             | Refusal::DueInPast
-            | Refusal::MergeIntoItself => RefusalClass::Invalid,
+            | Refusal::MergeIntoItself
+            | Refusal::NothingChanged => RefusalClass::Invalid,
             _ => RefusalClass::Conflict,
         }
     }
@@ -557,6 +624,7 @@ impl Complaint {
                 cs || self.is_handler(actor)
             }
             Action::AddNote | Action::Attach => cs || sup || self.is_handler(actor),
+            Action::Amend => cs || self.is_handler(actor),
             Action::Propose | Action::RecordExecution | Action::CreateTask => {
                 self.is_handler(actor)
             }
@@ -608,6 +676,7 @@ impl Complaint {
             Action::Reopen => matches!(s, FedBack | FollowUp | Closed),
             Action::Reject => matches!(s, Received | Registered | Dispatched | InProgress),
             Action::Attach => !matches!(s, Merged | Rejected),
+            Action::Amend => !s.is_terminal(),
         }
     }
 
@@ -907,6 +976,13 @@ impl Complaint {
                 filename,
                 size,
             },
+            Command::Amend { changes } => {
+                let changes: Vec<Change> = changes.into_iter().filter(|c| c.from != c.to).collect();
+                if changes.is_empty() {
+                    return Err(Refusal::NothingChanged);
+                }
+                Event::DetailsAmended { changes }
+            }
         };
         // The handler's first contact or note starts the handling (R-HD-3).
         let starts = matches!(event, Event::ContactLogged { .. } | Event::NoteAdded { .. })
@@ -1027,6 +1103,8 @@ impl Complaint {
                     self.agreement_attached = true;
                 }
             }
+            // The details are not part of what the rules decide on.
+            Event::DetailsAmended { .. } => {}
         }
     }
 

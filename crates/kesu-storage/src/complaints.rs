@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use kesu_domain::codes::AttachmentKind;
-use kesu_domain::complaint::{ApprovalSubject, CurrentProposal};
+use kesu_domain::complaint::{ApprovalSubject, Change, CurrentProposal, DetailField};
 use kesu_domain::input::ComplaintNumber;
 use kesu_domain::{
     Actor, AttachmentId, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity,
@@ -901,10 +901,37 @@ async fn side_effects(
         } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET satisfaction_score = $1 WHERE id = $2").bind(i64::from(*score)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }
+        Event::DetailsAmended { changes } => {
+            for change in changes {
+                amend(tx, id, change).await?;
+            }
+        }
         Event::Merged { into_id, .. } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET merged_into_id = $1 WHERE id = $2").bind(into_id.0).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// Writes one corrected detail. The column comes from a closed set.
+async fn amend(tx: &mut Tx, id: ComplaintId, change: &Change) -> Result<()> {
+    if change.field == DetailField::Urgent {
+        let urgent = change.to.as_deref() == Some("true");
+        on_tx!(tx, c => sqlx::query("UPDATE complaints SET urgent = $1 WHERE id = $2").bind(urgent).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+        return Ok(());
+    }
+    let sql = match change.field {
+        DetailField::Restatement => "UPDATE complaints SET restatement = $1 WHERE id = $2",
+        DetailField::EventTime => "UPDATE complaints SET event_time = $1 WHERE id = $2",
+        DetailField::EventPlace => "UPDATE complaints SET event_place = $1 WHERE id = $2",
+        DetailField::PeopleInvolved => "UPDATE complaints SET people_involved = $1 WHERE id = $2",
+        DetailField::Subject => "UPDATE complaints SET subject = $1 WHERE id = $2",
+        DetailField::OrderRef => "UPDATE complaints SET order_ref = $1 WHERE id = $2",
+        DetailField::Plate | DetailField::Urgent => {
+            "UPDATE complaints SET plate = $1 WHERE id = $2"
+        }
+    };
+    on_tx!(tx, c => sqlx::query(sql).bind(change.to.as_deref()).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -382,6 +382,85 @@ pub struct ReasonIn {
     pub reason: Option<String>,
 }
 
+/// Corrected registration details; a field left out stays as it is, an
+/// empty string clears it. The customer's own words cannot be changed.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct AmendIn {
+    pub restatement: Option<String>,
+    pub event_time: Option<String>,
+    pub event_place: Option<String>,
+    pub people_involved: Option<String>,
+    pub subject: Option<String>,
+    pub order_ref: Option<String>,
+    pub plate: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    pub urgent: Option<bool>,
+}
+
+impl AmendIn {
+    /// The changes against the stored complaint, each field parsed as at registration.
+    fn changes(&self, row: &ComplaintRow) -> Result<Vec<kesu_domain::complaint::Change>, Failure> {
+        use kesu_domain::complaint::{Change, DetailField as F};
+        let mut out = Vec::new();
+        let texts = [
+            (
+                F::Restatement,
+                "restatement",
+                &self.restatement,
+                &row.restatement,
+                DESCRIPTION_MAX,
+            ),
+            (
+                F::EventTime,
+                "event_time",
+                &self.event_time,
+                &row.event_time,
+                SHORT,
+            ),
+            (
+                F::EventPlace,
+                "event_place",
+                &self.event_place,
+                &row.event_place,
+                SHORT,
+            ),
+            (
+                F::PeopleInvolved,
+                "people_involved",
+                &self.people_involved,
+                &row.people_involved,
+                SHORT,
+            ),
+            (F::Subject, "subject", &self.subject, &row.subject, SHORT),
+            (
+                F::OrderRef,
+                "order_ref",
+                &self.order_ref,
+                &row.order_ref,
+                SHORT,
+            ),
+            (F::Plate, "plate", &self.plate, &row.plate, 20),
+        ];
+        for (field, name, given, stored, max) in texts {
+            if let Some(raw) = given {
+                out.push(Change {
+                    field,
+                    from: stored.clone(),
+                    to: optional(name, Some(raw), max)?,
+                });
+            }
+        }
+        if let Some(urgent) = self.urgent {
+            out.push(Change {
+                field: F::Urgent,
+                from: Some(row.urgent.to_string()),
+                to: Some(urgent.to_string()),
+            });
+        }
+        Ok(out)
+    }
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct MergeIn {
     /// The number of the complaint to merge into.
@@ -410,6 +489,7 @@ pub enum Op {
     Merge(MergeIn),
     Withdraw(ReasonIn),
     Reject(ReasonIn),
+    Amend(AmendIn),
 }
 
 impl Op {
@@ -445,6 +525,7 @@ impl Op {
             ("merge", None) => Op::Merge(from_value(body)?),
             ("withdraw", None) => Op::Withdraw(from_value(body)?),
             ("reject", None) => Op::Reject(from_value(body)?),
+            ("details", None) => Op::Amend(from_value(body)?),
             _ => return Err(Failure::NotFound),
         })
     }
@@ -470,6 +551,7 @@ impl Op {
             Op::Merge(_) => Action::Merge,
             Op::Withdraw(_) => Action::Withdraw,
             Op::Reject(_) => Action::Reject,
+            Op::Amend(_) => Action::Amend,
         }
     }
 }
@@ -699,6 +781,9 @@ async fn command(
         },
         Op::Reject(i) => Command::Reject {
             reason: required("reason", i.reason.as_deref(), LONG)?,
+        },
+        Op::Amend(i) => Command::Amend {
+            changes: i.changes(row)?,
         },
         Op::Merge(i) => {
             let raw = i

@@ -694,15 +694,15 @@ fn offered_actions_per_state_and_role() {
     };
     assert_eq!(
         names(&agent()),
-        "classify,log_contact,add_note,answer_proposal,close,merge,withdraw,attach"
+        "classify,log_contact,add_note,answer_proposal,close,merge,withdraw,attach,amend"
     );
     assert_eq!(
         names(&manager()),
-        "log_contact,add_note,answer_proposal,create_task,attach"
+        "log_contact,add_note,answer_proposal,create_task,attach,amend"
     );
     assert_eq!(
         names(&gm()),
-        "classify,log_contact,add_note,answer_proposal,take_over,create_task,close,merge,withdraw,attach"
+        "classify,log_contact,add_note,answer_proposal,take_over,create_task,close,merge,withdraw,attach,amend"
     );
     assert_eq!(
         names(&supervisor()),
@@ -763,4 +763,68 @@ fn events_serialise_with_their_kind_code() {
     let json = serde_json::to_value(&a).unwrap_or_default();
     assert_eq!(json["subject"], "proposal");
     assert_eq!(serde_json::from_value::<Event>(json).ok(), Some(a));
+}
+
+#[test]
+fn registration_details_are_corrected_with_the_old_value_kept_but_not_after_closing() {
+    let c = dispatched(Severity::General);
+    let change = |from: Option<&str>, to: Option<&str>| Change {
+        field: DetailField::Plate,
+        from: from.map(str::to_owned),
+        to: to.map(str::to_owned),
+    };
+    let events = c.decide(
+        Command::Amend {
+            changes: vec![
+                change(Some("苏A1234"), Some("苏A12345")),
+                change(None, None),
+            ],
+        },
+        &agent(),
+        now(),
+        &Policy::default(),
+    );
+    assert_eq!(
+        events,
+        Ok(vec![Event::DetailsAmended {
+            changes: vec![change(Some("苏A1234"), Some("苏A12345"))]
+        }]),
+        "unchanged fields are dropped"
+    );
+    assert_eq!(
+        c.decide(
+            Command::Amend {
+                changes: vec![change(None, None)]
+            },
+            &agent(),
+            now(),
+            &Policy::default()
+        ),
+        Err(Refusal::NothingChanged)
+    );
+    assert_eq!(
+        refusal(
+            &c,
+            Command::Amend {
+                changes: vec![change(None, Some("x"))]
+            },
+            &other_manager()
+        ),
+        Refusal::NotPermitted(Action::Amend)
+    );
+    let mut closed = c.clone();
+    closed.state = State::Closed;
+    assert_eq!(
+        refusal(
+            &closed,
+            Command::Amend {
+                changes: vec![change(None, Some("x"))]
+            },
+            &agent()
+        ),
+        Refusal::IllegalInState {
+            action: Action::Amend,
+            state: State::Closed
+        }
+    );
 }

@@ -70,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{number}/merge", post(merge))
         .route("/complaints/{number}/withdraw", post(withdraw))
         .route("/complaints/{number}/reject", post(reject))
+        .route("/complaints/{number}/details", post(amend))
 }
 
 /// The version in `If-Match` (`"3"`, `W/"3"` or `3`), if any.
@@ -589,6 +590,13 @@ action_endpoint!(
 action_endpoint!(
     /// The customer withdraws the complaint.
     withdraw, "/api/v1/complaints/{number}/withdraw", "withdraw", crate::actions::ReasonIn);
+action_endpoint!(
+    /// Correct registration details (restatement, event time and place, people, product, order, plate, urgency); the old values stay in the history.
+    amend,
+    "/api/v1/complaints/{number}/details",
+    "details",
+    crate::actions::AmendIn
+);
 action_endpoint!(
     /// Reject as invalid, with a reason.
     reject, "/api/v1/complaints/{number}/reject", "reject", crate::actions::ReasonIn);

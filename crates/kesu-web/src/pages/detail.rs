@@ -173,6 +173,25 @@ fn describe(
                 .parse::<jiff::Timestamp>()
                 .map_or_else(|_| s.clone(), |t| short_time(t.as_millisecond(), tz)),
             ("attachment_id" | "into_id", _) => continue,
+            ("changes", Value::Array(changes)) => {
+                for c in changes {
+                    let field = c["field"].as_str().unwrap_or_default();
+                    let show = |v: &Value| match (field, v.as_str()) {
+                        ("urgent", Some(b)) => ctx.t(if b == "true" {
+                            "common.yes"
+                        } else {
+                            "common.no"
+                        }),
+                        (_, Some(s)) => s.to_owned(),
+                        (_, None) => ctx.t("common.none"),
+                    };
+                    out.push((
+                        ctx.t(&format!("field.{field}")),
+                        format!("{} → {}", show(&c["from"]), show(&c["to"])),
+                    ));
+                }
+                continue;
+            }
             (_, Value::Bool(b)) => ctx.t(if *b { "common.yes" } else { "common.no" }),
             (_, Value::String(s)) => s.clone(),
             (_, other) => other.to_string(),
@@ -495,6 +514,37 @@ fn action_forms(
                 "merge",
                 vec![Field::new("into", ctx.t("field.into"), FieldKind::Text).required()],
             )),
+            Action::Amend => {
+                let text = |name: &'static str, value: &Option<String>, area: bool| {
+                    Field::new(
+                        name,
+                        ctx.t(&format!("field.{name}")),
+                        if area {
+                            FieldKind::TextArea
+                        } else {
+                            FieldKind::Text
+                        },
+                    )
+                    .value(value.clone().unwrap_or_default())
+                };
+                let urgent = Field::new("urgent", ctx.t("field.urgent"), FieldKind::Checkbox)
+                    .value(row.urgent.to_string());
+                forms.push(simple(
+                    "details",
+                    vec![
+                        text("restatement", &row.restatement, true),
+                        text("event_time", &row.event_time, false),
+                        text("event_place", &row.event_place, false),
+                        text("people_involved", &row.people_involved, false),
+                        text("subject", &row.subject, false),
+                        text("order_ref", &row.order_ref, false),
+                        text("plate", &row.plate, false),
+                        // Unchecked boxes send nothing: this hidden field says "false" first.
+                        Field::new("urgent", String::new(), FieldKind::Hidden).value("false"),
+                        urgent,
+                    ],
+                ));
+            }
             Action::Attach => {
                 let mut f = simple(
                     "attachments",
@@ -783,6 +833,7 @@ fn action_code(segment: &str) -> &'static str {
         "merge" => "merge",
         "withdraw" => "withdraw",
         "reject" => "reject",
+        "details" => "amend",
         _ => "",
     }
 }

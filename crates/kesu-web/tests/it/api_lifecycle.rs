@@ -900,3 +900,64 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn registration_details_are_corrected_and_the_history_keeps_the_old_values(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app
+            .create_complaint(
+                "agent1",
+                json!({"plate": "苏A1234", "event_place": "4S店维修区"}),
+            )
+            .await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let body = app.act("agent1", &number, "details", json!({"plate": "苏A12345", "event_place": "4S店维修区", "urgent": true, "restatement": "客户要求尽快处理"})).await;
+        assert_eq!(body["plate"], "苏A12345");
+        assert_eq!(body["urgent"], true);
+        assert_eq!(body["restatement"], "客户要求尽快处理");
+        let history = app.history(&number).await;
+        let last = history.last().cloned().unwrap_or_default();
+        assert_eq!(last["kind"], "details_amended");
+        assert_eq!(
+            last["payload"]["changes"],
+            json!([
+                {"field": "restatement", "from": null, "to": "客户要求尽快处理"},
+                {"field": "plate", "from": "苏A1234", "to": "苏A12345"},
+                {"field": "urgent", "from": "false", "to": "true"}
+            ]),
+            "only what changed, with what it was"
+        );
+        let path = format!("/api/v1/complaints/{number}/details");
+        let answer = app
+            .client("agent1")
+            .post(&path, &json!({"plate": "苏A12345"}))
+            .await;
+        assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "nothing_changed");
+        let (s, _, _) = app
+            .client("agent1")
+            .post(&path, &json!({"plate": "x".repeat(21)}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _, _) = app
+            .client("sup1")
+            .post(&path, &json!({"plate": "苏B1"}))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _, _) = app
+            .client("agent1")
+            .post(&path, &json!({"description": "改写客户原话"}))
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the customer's words are not a correctable detail"
+        );
+        app.stop().await;
+    }
+);

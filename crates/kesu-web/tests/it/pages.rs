@@ -873,3 +873,47 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn the_details_form_corrects_a_plate_and_clears_urgency(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let number = app
+            .create_complaint("agent1", json!({"plate": "苏A1234", "urgent": true}))
+            .await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let b = Browser::new(&app);
+        b.login("agent1").await;
+        let (_, html, _) = b.get(&format!("/complaints/{number}")).await;
+        assert!(
+            html.contains("id=\"action-details\"") && html.contains("value=\"苏A1234\""),
+            "the form shows the current values"
+        );
+        let csrf = b.csrf().await;
+        // An unticked box sends only the hidden "false".
+        let (s, _, h) = b
+            .post(
+                &format!("/complaints/{number}/details"),
+                &[
+                    ("csrf", &csrf),
+                    ("plate", "苏A12345"),
+                    ("restatement", ""),
+                    ("urgent", "false"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{h:?}");
+        let c = app.complaint("agent1", &number).await;
+        assert_eq!(c["plate"], "苏A12345");
+        assert_eq!(c["urgent"], false);
+        let (_, html, _) = b.get(&format!("/complaints/{number}")).await;
+        assert!(
+            html.contains("苏A1234 → 苏A12345"),
+            "the timeline shows old and new"
+        );
+        app.stop().await;
+    }
+);
