@@ -76,12 +76,17 @@ impl Browser {
     /// The CSRF token of the session, read from a page's form.
     async fn csrf(&self) -> String {
         let (_, html, _) = self.get("/complaints/new").await;
-        let at = html
-            .find("name=\"csrf\" value=\"")
-            .expect("a form with a csrf token")
-            + 19;
-        html[at..].split('"').next().unwrap_or_default().to_owned()
+        csrf_in(&html)
     }
+}
+
+/// The CSRF token in a page's first form.
+fn csrf_in(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a csrf token")
+        + 19;
+    html[at..].split('"').next().unwrap_or_default().to_owned()
 }
 
 fn location(h: &HeaderMap) -> String {
@@ -486,8 +491,7 @@ kesu_storage::both_backends!(
         let b = Browser::new(&app);
         b.login("admin1").await;
         let (_, html, _) = b.get("/admin").await;
-        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        let csrf = csrf_in(&html);
         let (s, _, h) = b
             .post(
                 "/admin/departments",
@@ -612,8 +616,7 @@ kesu_storage::both_backends!(
         let (s, html, _) = b.get("/account?first=1").await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("一次性密码"), "{html}");
-        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        let csrf = csrf_in(&html);
         // The same password again, or a wrong current one, is refused.
         let (s, _, _) = b
             .post(
@@ -685,8 +688,7 @@ kesu_storage::both_backends!(
         b.login("admin1").await;
         let (_, html, _) = b.get("/admin").await;
         assert!(html.contains("id=\"admin-edit-user\""));
-        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-        let csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        let csrf = csrf_in(&html);
         let (s, _, _) = b
             .post(
                 "/admin/users/edit",
