@@ -505,7 +505,18 @@ fn action_forms(
                         .required(),
                     ]
                 };
-                forms.push(simple("close", fields));
+                let mut form = simple("close", fields);
+                if !satisfied {
+                    // Not satisfied (yet): this is the exception route (R-FB-5).
+                    let title = ctx.t(if staff.actor.has(kesu_domain::Role::Gm) {
+                        "detail.close_exception_gm"
+                    } else {
+                        "detail.close_exception"
+                    });
+                    form.title.clone_from(&title);
+                    form.submit = title;
+                }
+                forms.push(form);
             }
             Action::Reopen => forms.push(reason_form(ctx, &base, "reopen", action)),
             Action::Withdraw => forms.push(reason_form(ctx, &base, "withdraw", action)),
