@@ -192,7 +192,8 @@ pub async fn render_failures(req: Request, next: Next) -> Response {
         return res;
     };
     if let Failure::Internal(cause) = &failure {
-        tracing::error!(error = %cause, path = %path, "request failed");
+        // The query is left out: it can carry personal data (a phone filter).
+        tracing::error!(error = %cause, path = %path.split('?').next().unwrap_or_default(), "request failed");
     }
     let mut res = if api {
         problem(&failure, lang)
