@@ -11,6 +11,8 @@ use kesu_storage::Db;
 use kesu_storage::org::NewUser;
 use kesu_web::{AppState, SystemClock, WebConfig};
 
+use crate::classify_cmd::ClassifyCommand;
+
 #[derive(Parser)]
 #[command(name = "kesu", version, about = "kesu 客诉 — customer-complaint desk")]
 pub struct Cli {
@@ -59,6 +61,11 @@ pub enum Command {
     Template {
         #[command(subcommand)]
         command: TemplateCommand,
+    },
+    /// The classification engine: evaluate, time, try (no database needed).
+    Classify {
+        #[command(subcommand)]
+        command: ClassifyCommand,
     },
 }
 
@@ -145,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { listen } => serve(&cli.global, &listen).await,
+        Command::Classify { command } => crate::classify_cmd::run(command),
         Command::User {
             command:
                 UserCommand::Add {

@@ -1,6 +1,7 @@
 //! The `kesu` binary: a thin switch over subcommands. Configuration comes
 //! from flags and environment; the work is in the library crates.
 
+mod classify_cmd;
 mod cli;
 
 use std::process::ExitCode;

@@ -1,0 +1,903 @@
+//! The signals that make a complaint major (R-CL-2, corpus SCHEMA): found in
+//! the text, the channel and the history, each with the phrase that fired it.
+//!
+//! A trigger phrase (赔偿, 报警, 12315, 第三次 …) fires unless its context
+//! rules it out:
+//!
+//! - **negation** by the customer: `我不要赔偿`, `我不想闹到消协`,
+//!   `不找媒体也不报警`, `赔偿就算了`, `没受伤`;
+//! - a **past, settled** matter mentioned in passing: `之前打过12315，后来解决了`;
+//! - somebody else's matter: `他同事去法院起诉了`;
+//! - a different sense of the word: `胎压报警灯`, `消防通道`, `理赔`, `跳楼价`.
+//!
+//! Conditionals and threats fire: `再不处理就打12315`, `如果…我就报警`,
+//! `不然就去消协`, `不排除起诉`. A negation followed by a consequence
+//! (`不想处理我就报警`) is a threat, not a negation.
+//!
+//! `repeat_fault` needs either a count (`第三次`, `修了三次`, `多次投诉`,
+//! `反复`) or a repeated fault plus the customer's refusal to accept another
+//! repair (`又坏了，不想再修了`): a second occurrence alone (`刚修完又坏了`)
+//! does not fire, as SCHEMA asks for the customer not accepting it. The caller
+//! may also say that the same customer complained about the same product
+//! recently ([`History`]).
+
+use kesu_domain::{Channel, Signal};
+use serde::{Deserialize, Serialize};
+
+use crate::amount;
+use crate::matcher::Matcher;
+use crate::normalize::{Normalized, is_clause_break, is_sentence_break};
+
+/// Settings of the detection.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SignalConfig {
+    /// `large_loss` fires at a stated amount of at least this many yuan.
+    pub large_loss_threshold: f64,
+}
+
+impl Default for SignalConfig {
+    fn default() -> Self {
+        SignalConfig {
+            large_loss_threshold: 5_000.0,
+        }
+    }
+}
+
+/// What the caller knows from the desk's records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// The same customer complained about the same product (vehicle, order …)
+    /// within the configured window.
+    pub same_product_recently: bool,
+}
+
+/// Where a signal came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Text,
+    Channel,
+    History,
+}
+
+/// A character range of the complaint text, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A signal that fired, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalHit {
+    pub signal: Signal,
+    /// The words of the complaint that fired it (for the channel or history:
+    /// the channel code or `same_product_recently`).
+    pub phrase: String,
+    /// Where the phrase is in the text (characters); none for channel and history.
+    pub span: Option<Span>,
+    pub source: Source,
+}
+
+/// Finds the signals of a complaint, at most one hit per signal, in the
+/// order of [`Signal::ALL`].
+pub fn detect(
+    text: &str,
+    channel: Channel,
+    history: History,
+    config: &SignalConfig,
+) -> Vec<SignalHit> {
+    let n = Normalized::new(text);
+    let chars: Vec<char> = n.as_str().chars().collect();
+    detect_normalized(text, &n, &chars, channel, history, config)
+}
+
+pub(crate) fn detect_normalized(
+    original: &str,
+    n: &Normalized,
+    chars: &[char],
+    channel: Channel,
+    history: History,
+    config: &SignalConfig,
+) -> Vec<SignalHit> {
+    let mut found: Vec<Option<SignalHit>> = vec![None; Signal::ALL.len()];
+    let phrase_of =
+        |s: usize, e: usize| -> String { original.chars().skip(s).take(e - s).collect() };
+    let put = |found: &mut Vec<Option<SignalHit>>, signal: Signal, s: usize, e: usize| {
+        let slot = &mut found[index(signal)];
+        if slot.is_none() {
+            *slot = Some(SignalHit {
+                signal,
+                phrase: phrase_of(s, e),
+                span: Some(Span { start: s, end: e }),
+                source: Source::Text,
+            });
+        }
+    };
+
+    // Phrase triggers.
+    for f in RULES.matcher.find_all(n.as_str()) {
+        let rule = &RULES.rules[*f.payload];
+        let s = n.char_at_byte(f.start);
+        let e = n.char_at_byte(f.end);
+        if found[index(rule.signal)].is_some() && rule.signal != Signal::RepeatFault {
+            continue;
+        }
+        if !rule.applies(chars, s, e) {
+            continue;
+        }
+        match rule.signal {
+            Signal::RepeatFault => {
+                if found[index(Signal::RepeatFault)].is_none()
+                    && (rule.strong || refuses_more(chars) || raised_again(chars, f.pattern, e))
+                    && !ruled_out(chars, s, e, Signal::RepeatFault)
+                {
+                    put(&mut found, Signal::RepeatFault, s, e);
+                }
+            }
+            signal => {
+                if !ruled_out(chars, s, e, signal) {
+                    put(&mut found, signal, s, e);
+                }
+            }
+        }
+    }
+
+    // Counted repetitions: 第三次, 修了三次, 投诉了好几次.
+    if found[index(Signal::RepeatFault)].is_none()
+        && let Some((s, e)) = counted_repeat(chars)
+    {
+        put(&mut found, Signal::RepeatFault, s, e);
+    }
+
+    // Hashtags (#避雷#) are public posts.
+    if found[index(Signal::Media)].is_none()
+        && let Some((s, e)) = hashtag(chars)
+    {
+        put(&mut found, Signal::Media, s, e);
+    }
+
+    // Amounts at stake (a price per table, person … times their number).
+    for a in amount::find_in_chars(chars) {
+        let total = a.yuan * per_unit_count(chars, a.start).unwrap_or(1.0);
+        if total >= config.large_loss_threshold && !not_at_stake(chars, a.start) {
+            put(&mut found, Signal::LargeLoss, a.start, a.end);
+            break;
+        }
+    }
+
+    let channel_signal = match channel {
+        Channel::Regulator => Some(Signal::Regulator),
+        Channel::Media => Some(Signal::Media),
+        _ => None,
+    };
+    if let Some(signal) = channel_signal
+        && found[index(signal)].is_none()
+    {
+        found[index(signal)] = Some(SignalHit {
+            signal,
+            phrase: channel.as_str().to_owned(),
+            span: None,
+            source: Source::Channel,
+        });
+    }
+    if history.same_product_recently && found[index(Signal::RepeatFault)].is_none() {
+        found[index(Signal::RepeatFault)] = Some(SignalHit {
+            signal: Signal::RepeatFault,
+            phrase: "same_product_recently".to_owned(),
+            span: None,
+            source: Source::History,
+        });
+    }
+    found.into_iter().flatten().collect()
+}
+
+fn index(signal: Signal) -> usize {
+    Signal::ALL.iter().position(|s| *s == signal).unwrap_or(0)
+}
+
+/// One trigger phrase.
+struct Rule {
+    signal: Signal,
+    /// For repeat_fault: fires alone (反复) rather than only with a refusal (又坏了).
+    strong: bool,
+    /// Does not fire right after one of these (误|报警, 理|赔).
+    not_before: &'static [&'static str],
+    /// Does not fire right before one of these (报警|灯, 赔|率).
+    not_after: &'static [&'static str],
+    /// Fires only with one of these in the clause before it (方向盘…锁死).
+    needs_before: &'static [&'static str],
+    /// Fires only with one of these in the clause after it (承担…费用).
+    needs_after: &'static [&'static str],
+    /// Does not fire with one of these in the clause before it (补缴…违约金).
+    not_in_clause: &'static [&'static str],
+}
+
+impl Rule {
+    fn applies(&self, chars: &[char], s: usize, e: usize) -> bool {
+        let before = text_of(&chars[s.saturating_sub(4)..s]);
+        if self.not_before.iter().any(|w| before.ends_with(w)) {
+            return false;
+        }
+        let after = text_of(&chars[e..(e + 4).min(chars.len())]);
+        if self.not_after.iter().any(|w| after.starts_with(w)) {
+            return false;
+        }
+        if !self.needs_before.is_empty() {
+            let clause = text_of(clause_before(chars, s, 10));
+            if !self.needs_before.iter().any(|w| clause.contains(w)) {
+                return false;
+            }
+        }
+        if !self.not_in_clause.is_empty() {
+            let clause = text_of(clause_before(chars, s, 12));
+            if self.not_in_clause.iter().any(|w| clause.contains(w)) {
+                return false;
+            }
+        }
+        if !self.needs_after.is_empty() {
+            let clause = text_of(clause_after(chars, e, 10));
+            if !self.needs_after.iter().any(|w| clause.contains(w)) {
+                return false;
+            }
+        }
+        // Numbers (110, 12315) must stand alone.
+        if chars[s].is_ascii_digit()
+            && (s > 0 && chars[s - 1].is_ascii_digit()
+                || chars.get(e).is_some_and(char::is_ascii_digit))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+struct Rules {
+    rules: Vec<Rule>,
+    matcher: Matcher<usize>,
+}
+
+static RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(build_rules);
+
+struct RuleSpec {
+    signal: Signal,
+    words: &'static [&'static str],
+    strong: bool,
+    not_before: &'static [&'static str],
+    not_after: &'static [&'static str],
+    needs_before: &'static [&'static str],
+    needs_after: &'static [&'static str],
+    not_in_clause: &'static [&'static str],
+}
+
+const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
+    RuleSpec {
+        signal,
+        words,
+        strong: true,
+        not_before: &[],
+        not_after: &[],
+        needs_before: &[],
+        needs_after: &[],
+        not_in_clause: &[],
+    }
+}
+
+#[rustfmt::skip]
+const SPECS: &[RuleSpec] = &[
+    // --- compensation: beyond a plain refund, exchange or repair.
+    RuleSpec {
+        not_before: &["理", "包"],
+        not_after: &["率", "本", "了", "笑", "付了"],
+        ..spec(Signal::Compensation, &["赔", "赔付", "赔钱"])
+    },
+    RuleSpec {
+        not_after: &["了"],
+        ..spec(
+            Signal::Compensation,
+            &[
+                "赔偿", "补偿", "赔我", "赔给", "索赔", "精神损失", "精神损害", "误工费", "误工损失", "误工钱", "耽误的工钱", "营养费", "护理费",
+                "医药费", "医疗费", "治疗费", "住院费", "损失费", "弥补损失", "送两次保养", "送一次保养", "送保养", "免费保养作为", "作为补偿", "双倍返还",
+                "加倍赔", "退一赔", "要求报销", "给我报销", "帮我报销", "负责报销", "损失由你们", "你们承担",
+            ],
+        )
+    },
+    RuleSpec {
+        not_before: &["算", "扣", "收", "交", "付", "算作", "当", "笔"],
+        not_in_clause: &["缴", "交", "收", "扣", "付", "补"],
+        ..spec(Signal::Compensation, &["违约金"])
+    },
+    RuleSpec {
+        not_before: &["交", "收", "缴", "景区", "元", "额外", "另收", "加收"],
+        ..spec(Signal::Compensation, &["交通费", "打车费", "检查费", "拖车费"])
+    },
+    RuleSpec {
+        needs_before: &["要求", "并", "再"],
+        ..spec(Signal::Compensation, &["延保"])
+    },
+    RuleSpec {
+        needs_after: &["费", "损失", "钱"],
+        ..spec(Signal::Compensation, &["承担", "负担"])
+    },
+    RuleSpec {
+        needs_before: &["免", "减"],
+        ..spec(Signal::Compensation, &["物业费"])
+    },
+    // --- safety: someone hurt or ill, or a real hazard.
+    RuleSpec {
+        not_before: &["植发", "整形", "美容", "宠物", "气", "社区"],
+        ..spec(
+            Signal::Safety,
+            &[
+                "受伤", "受了伤", "伤到", "伤着", "摔伤", "摔倒", "摔了一跤", "摔下", "跌倒", "滑倒", "绊倒", "烫伤", "烫到", "烧伤", "割伤",
+                "划伤", "划破", "刮破", "刮伤", "流了血", "出了血", "差点塞", "塞嘴里", "吞进", "急刹车", "危险驾驶", "边开车边打电话", "一边开车一边",
+                "开车打电话", "疲劳驾驶", "酒驾", "擦伤", "扭伤", "砸伤", "砸中", "砸到", "扎伤", "扎到", "崴了脚", "崴脚", "崴到", "扭到", "肿得",
+                "肿了", "刺伤", "碰伤", "摔到", "磕到", "伤口", "水泡", "脑震荡", "缝合", "破伤风", "拉稀", "闹肚子", "胃肠炎", "肠胃炎", "噎住",
+                "呛到", "溺水", "压伤", "倒塌", "塌了", "爆裂", "炸裂", "电击", "电到", "烧到", "拍片", "打了破伤风", "夹伤", "夹到手", "夹到脚",
+                "夹到腿", "夹到了手", "夹到孩子", "被夹到", "咬伤", "被狗咬", "骨折", "骨裂", "缝针", "缝了", "流血", "淤青", "磕青", "磕破", "红肿",
+                "红疹", "起疹", "疹子", "皮炎", "过敏", "呕吐", "上吐下泻", "腹泻", "拉肚子", "闹肚子", "肚子疼", "肚子痛", "腹痛", "胃疼", "胃痛",
+                "头晕", "晕倒", "昏迷", "休克", "窒息", "卡住喉咙", "卡在喉咙", "卡喉咙", "鱼刺卡", "中毒", "住院", "急诊", "送医", "就医", "去医院",
+                "到医院", "送医院", "进医院", "去了医院", "医院检查", "医院诊断", "医院说", "医院看", "医院处理", "医院拍", "医院缝", "打120",
+                "叫了120", "输液", "挂水", "吊水", "硌掉", "崩掉", "硌坏", "误食", "误吞", "吞下", "触电", "电了一下", "漏电", "起火", "电线裸露",
+                "电线都露", "电线露", "出了事谁负责", "出事了谁负责", "出事故", "青了", "被夹", "被门夹", "刹车发软", "刹车变软", "刹车突然变", "刹车踩不下去",
+                "差点追尾", "车辆失控", "车子失控", "车失控", "突然失控", "制动系统故障", "刹车故障", "刹车很费劲", "踩不动", "起了一个大包", "起了个大包",
+                "撞伤", "头撞到", "撞到头", "磕到头", "磕伤", "失火", "火灾", "冒烟", "焦糊味", "烧焦", "爆炸", "差点炸", "自燃", "燃气味", "煤气味",
+                "燃气泄漏", "煤气泄漏", "天然气泄漏", "闻到燃气", "闻到煤气", "一氧化碳", "刹车失灵", "刹车失效", "刹不住", "刹车不灵", "助力没了", "助力突然",
+                "安全气囊", "气囊没", "断轴", "爆胎", "突然加速", "自己加速", "暴冲", "往前窜", "往后窜", "窜了一下", "行驶中熄火", "高速上熄火", "突然熄火",
+                "螺丝松", "掉了一颗", "车轮脱落", "轮子掉", "差点出事", "差点出车祸", "差点撞", "差点蹭", "差点摔", "差点被砸", "差点被撞", "差点被烫",
+                "差点被夹", "险些", "万幸", "安全隐患", "隐患", "堵塞消防通道", "堵消防通道", "占用消防通道", "消防通道被", "消防通道堵", "人身安全", "生命安全",
+                "困在电梯", "电梯困人", "被困在", "困在", "坠落", "高空坠物", "医药费", "医疗费",
+            ],
+        )
+    },
+    RuleSpec {
+        not_before: &["能", "才", "不", "难", "打", "没"],
+        ..spec(Signal::Safety, &["着火"])
+    },
+    RuleSpec {
+        needs_before: &["燃气", "煤气", "天然气", "气罐", "调压", "液化气", "管道"],
+        ..spec(Signal::Safety, &["漏气", "嘶嘶"])
+    },
+    RuleSpec {
+        not_after: &["动", "瓶", "车", "话", "脑", "梯"],
+        ..spec(Signal::Safety, &["被电"])
+    },
+    RuleSpec {
+        not_after: &["塞"],
+        ..spec(Signal::Safety, &["火花"])
+    },
+    RuleSpec {
+        needs_before: &["划", "割", "刮", "伤", "嘴", "手", "脸", "腿", "脚", "头", "额", "胳膊"],
+        ..spec(Signal::Safety, &["口子"])
+    },
+    RuleSpec {
+        not_before: &["大", "放"],
+        ..spec(Signal::Safety, &["出血", "见血"])
+    },
+    RuleSpec {
+        not_before: &["恶心", "想", "差点", "恶心得"],
+        ..spec(Signal::Safety, &["吐了"])
+    },
+    RuleSpec {
+        needs_before: &["方向盘", "转向", "刹车", "档", "车门"],
+        ..spec(Signal::Safety, &["锁死", "卡死"])
+    },
+    RuleSpec {
+        needs_before: &[
+            "刹车", "方向", "转向", "制动", "油门", "电梯", "气囊", "安全带",
+        ],
+        ..spec(Signal::Safety, &["失灵", "失效"])
+    },
+    // --- media: exposure happened or threatened.
+    RuleSpec {
+        not_before: &["看", "新闻里"],
+        not_after: &["里说", "上说"],
+        ..spec(
+            Signal::Media,
+            &[
+                "记者", "电视台", "媒体", "曝光", "报社", "晚报", "日报", "都市报", "新闻热线", "新闻客户端", "栏目", "热搜", "发微博", "发个微博",
+                "发到微博", "上微博", "微博上曝光", "发抖音", "发个抖音", "发到抖音", "上抖音", "发到了抖音", "发了抖音", "发了个抖音", "传到抖音", "发到了网上",
+                "发到了微博", "发了微博", "发了条微博", "发了个微博", "发到了小红书", "发了小红书", "大家看看", "给大家提个醒", "提醒大家", "发出来给大家",
+                "发出来让大家", "发快手", "发小红书", "发个小红书", "发到小红书", "发到网上", "发网上", "网上曝光", "挂出来", "挂到网上", "挂网上", "发帖",
+                "让大家看看", "让大家评评理", "让大家评理", "大家评评理", "避雷", "避避雷", "大家小心", "大家别去", "大家别买", "扩散", "315晚会", "黑猫投诉",
+                "发公众号", "发到朋友圈曝光", "直播曝光",
+            ],
+        )
+    },
+    // --- legal.
+    spec(
+        Signal::Legal,
+        &[
+            "律师", "起诉", "法院", "诉讼", "打官司", "告你们", "告到底", "上法庭", "法庭", "法律途径", "法律手段", "法律程序", "走法律", "仲裁",
+            "追究法律责任", "司法", "对簿公堂", "告上法庭", "告到法院", "告你", "法院见", "法律责任", "保留追究", "追究责任的权利", "法庭见", "诉诸法律",
+            "依法追究", "律师函", "民事诉讼", "传票",
+        ],
+    ),
+    // --- police.
+    RuleSpec {
+        not_before: &[
+            "误", "胎压", "雷达", "故障", "自动", "烟雾", "燃气", "烟感", "仪表", "一直在", "防盗", "车辆",
+        ],
+        not_after: &["灯", "器", "声", "提示", "系统", "装置", "了吧"],
+        ..spec(
+            Signal::Police,
+            &[
+                "报警", "报了警", "报的警", "报过警", "报案", "警察", "民警", "警方", "打了110", "打110", "报110",
+            ],
+        )
+    },
+    RuleSpec {
+        not_after: &["开", "办", "证明", "户籍", "落户", "迁"],
+        ..spec(Signal::Police, &["派出所", "公安"])
+    },
+    RuleSpec {
+        not_after: &[
+            "平", "号", "元", "块", "米", "万", "公里", "斤", "克", "分", "室", "栋", "楼", "路", "国道", "kg", "cm", "次",
+            "天", "个", "年", "多",
+        ],
+        ..spec(Signal::Police, &["110"])
+    },
+    // --- consumer association.
+    spec(
+        Signal::ConsumerAssoc,
+        &[
+            "消协", "消费者协会", "消保委", "消委会", "消费者权益保护委员会", "消保协会",
+        ],
+    ),
+    // --- regulator or other government body.
+    RuleSpec {
+        not_after: &["银行", "道", "通道", "栓", "补贴", "补助"],
+        ..spec(
+            Signal::Regulator,
+            &[
+                "12315", "12345", "12331", "12365", "12358", "12378", "12320", "12328", "12348", "12366",
+                "12369", "12333", "市场监管", "市场监督", "监管局", "监管部门", "监管机构", "金融监管", "银保监", "保监", "银监", "证监", "工商局",
+                "工商部门", "工商", "人民银行", "央行", "通信管理局", "通管局", "工信部", "电信用户申诉", "信访", "上访", "市长热线", "市民热线", "政务热线",
+                "便民热线", "教育局", "教委", "住建局", "住建委", "房管局", "房管所", "物价局", "发改委", "文旅局", "旅游局", "文化和旅游", "交通局",
+                "交通运输局", "运管", "卫健委", "卫生局", "疾控", "食药监", "药监局", "质监", "环保局", "生态环境局", "城管", "消防部门", "消防局",
+                "消防大队", "应急管理", "邮政管理局", "缺陷产品", "商务局", "民航局", "人社局", "劳动监察", "税务局", "有关部门", "相关部门", "主管部门",
+                "政府部门", "政府", "街道办", "监督管理",
+            ],
+        )
+    },
+    // --- extreme behaviour threatened.
+    RuleSpec {
+        not_before: &["气"],
+        not_after: &["价", "楼盘"],
+        ..spec(
+            Signal::Extreme,
+            &[
+                "跳楼", "跳河", "自杀", "轻生", "不想活", "活不下去", "寻死", "以死", "死给你们看", "死在你们", "同归于尽", "一起死", "跟你们拼了",
+                "和你们拼了", "拼了这条命", "豁出去", "喝农药", "喝药", "带汽油", "浇汽油", "泼汽油", "拿汽油", "放火", "烧了你们", "炸了你们", "砸了你们",
+                "砸店", "砸东西", "砸烂", "打砸", "拉横幅", "挂横幅", "打横幅", "举横幅", "拉条幅", "堵门", "堵在门口", "堵你们", "堵店", "围堵",
+                "静坐", "坐着不走", "赖着不走", "就不走了", "我不走了", "坐在这不走", "铺盖", "打地铺", "门口坐着", "天天来闹", "来闹", "去闹", "闹事",
+                "大闹", "做不成生意", "别想做生意", "鱼死网破", "收拾你们", "弄死", "杀了你", "杀人", "砍人", "捅人", "捅死", "血溅", "跳下去",
+                "活着也没意思", "活着没意思", "没法活", "里不走", "这不走", "堵在店门口", "堵在你们", "堵门口", "堵到门口", "不解决不走", "不给说法不走",
+                "拿着刀", "拿刀", "带刀", "动刀", "办公室住", "营业厅住", "店里住", "住到你们", "躺在你们", "躺在门口", "跪在", "睡在你们", "带人来",
+                "找人来", "叫人来", "让你们好看", "后果自负", "不活了", "寻短见", "想不开", "出了人命", "出人命", "闹到底", "天天来找你们", "每天来闹",
+                "举牌", "堵路", "叫几个人来", "找几个人来", "叫人来砸", "带着被子", "带着铺盖", "去你们营业厅住", "在你们店里住", "住你们店里",
+            ],
+        )
+    },
+    RuleSpec {
+        not_before: &["被", "给砸"],
+        ..spec(Signal::Extreme, &["砸了"])
+    },
+    RuleSpec {
+        not_before: &["管", "道", "水", "桶", "所", "路", "车", "一直"],
+        ..spec(Signal::Extreme, &["堵着"])
+    },
+    // --- repeat_fault, strong cues.
+    RuleSpec {
+        not_after: &[
+            "确认", "强调", "核对", "说明", "叮嘱", "提醒", "对比", "比较", "看了", "检查",
+        ],
+        ..spec(
+            Signal::RepeatFault,
+            &[
+                "反复", "屡次", "三番五次", "一而再", "再而三", "老毛病", "问题依旧", "依然没有解决", "还是没有解决", "一直没修好", "始终没修好", "总是修不好",
+                "一直修不好", "始终修不好", "再次投诉", "重复投诉", "又来投诉", "二次投诉", "第二次投诉", "又投诉", "投诉了好几次", "投诉过好几次", "反映了好几次",
+                "上两次", "前两次", "不止一次", "好多次", "修了坏", "坏了修", "多少次了", "三番两次", "屡修屡坏", "修了又坏", "坏了修修了坏", "一而再再而三",
+            ],
+        )
+    },
+    // --- repeat_fault, weak cues: only with a refusal to accept more repairs.
+    RuleSpec {
+        strong: false,
+        ..spec(
+            Signal::RepeatFault,
+            &[
+                "又坏了", "又坏", "又出现", "又漏", "又响", "又开始", "又犯", "又不行", "又出问题", "又出毛病", "第二次", "两次", "还是老样子",
+                "还是不行", "上次投诉", "之前投诉", "投诉过", "又来了", "又渗", "每次都说", "又滴", "又不好用", "同样的问题", "同一个问题", "老问题",
+                "还是那个问题", "又一次", "再一次", "再次出现", "一直没解决", "又犯病",
+            ],
+        )
+    },
+];
+
+fn build_rules() -> Rules {
+    let mut rules = Vec::new();
+    let mut patterns = Vec::new();
+    for s in SPECS {
+        let i = rules.len();
+        rules.push(Rule {
+            signal: s.signal,
+            strong: s.strong,
+            not_before: s.not_before,
+            not_after: s.not_after,
+            needs_before: s.needs_before,
+            needs_after: s.needs_after,
+            not_in_clause: s.not_in_clause,
+        });
+        for w in s.words {
+            patterns.push(((*w).to_owned(), i));
+        }
+    }
+    Rules {
+        rules,
+        matcher: Matcher::new(patterns),
+    }
+}
+
+/// Words of a customer ruling a step out (`我不想闹到消协`), anywhere in the
+/// clause before the trigger.
+#[rustfmt::skip]
+const NEGATION_BEFORE: &[&str] = &[
+    "不要", "不需要", "不用", "不想", "不会", "不打算", "不准备", "不求", "不图", "不为", "无意", "无需", "没想", "没打算", "没必要", "不必", "不至于",
+    "不考虑", "用不着", "犯不着", "不愿", "不是要", "不是为了", "没要", "放弃", "没有要", "不稀罕", "不是来", "不是想", "本来想", "本想", "原本想", "原来想",
+    "差点就",
+];
+
+/// Negations of a fact (`没报警`, `也不找媒体`): only right before the trigger.
+#[rustfmt::skip]
+const NEGATION_CLOSE: &[&str] = &[
+    "并不", "并没", "也不", "都不", "从没", "从来没", "还没", "没有", "没", "未", "别", "不去", "不找", "不打", "不报", "不发", "不上", "并未",
+];
+
+/// After a negation, these turn it into a threat (`不想处理我就报警`).
+#[rustfmt::skip]
+const CONSEQUENCE: &[&str] = &[
+    "就", "便", "只能", "只好", "只有", "那我", "直接", "必须", "马上", "立刻", "逼", "的话", "否则", "不然", "再", "还", "才",
+];
+
+/// Words after the trigger ruling it out (`赔偿就算了`).
+#[rustfmt::skip]
+const NEGATION_AFTER: &[&str] = &[
+    "就不用了", "不用了", "就算了", "算了", "不要了", "不需要", "不必了", "就不必", "没必要", "倒不至于", "不至于", "不考虑", "就免了", "免了", "不提了",
+    "不追究", "我不要", "都不要", "也不要", "我不需要", "就不要", "不打算", "暂时不", "先不", "我们不要", "不强求",
+];
+
+#[rustfmt::skip]
+const PAST: &[&str] = &[
+    "之前", "以前", "上次", "上回", "去年", "前年", "曾经", "那次", "早年", "以往", "上周", "上个月", "上月", "前几年",
+];
+
+#[rustfmt::skip]
+const SETTLED: &[&str] = &[
+    "解决了", "已解决", "处理好了", "已经处理", "已处理", "处理完了", "和解", "撤诉", "撤了", "满意", "接受了", "不提", "过去了", "协商好", "了结", "结案",
+    "赔了", "赔偿了", "补偿了", "退了", "处理了",
+];
+
+#[rustfmt::skip]
+const OTHER_PEOPLE: &[&str] = &[
+    "同事", "邻居", "隔壁", "朋友", "别人", "其他人", "亲戚", "网友", "别的顾客", "其他顾客", "有个顾客",
+];
+
+/// Whether the context rules the trigger at chars[s..e] out.
+fn ruled_out(chars: &[char], s: usize, e: usize, signal: Signal) -> bool {
+    let before = clause_before(chars, s, 12);
+    let before_text = text_of(before);
+    // A negation cue in the clause before the trigger, not turned into a
+    // threat by a consequence after it. For compensation only the customer's
+    // own wish counts: `店里一分钱都不赔` is the business refusing.
+    let close_cues: &[&str] = if signal == Signal::Compensation {
+        &[]
+    } else {
+        NEGATION_CLOSE
+    };
+    for (cues, max_gap) in [(NEGATION_BEFORE, usize::MAX), (close_cues, 3)] {
+        for cue in cues {
+            let mut from = 0;
+            while let Some(pos) = before_text[from..].find(cue) {
+                let at = from + pos;
+                let after_cue = &before_text[at + cue.len()..];
+                let prefix = &before_text[..at];
+                let fake = prefix.ends_with('要') && cue.starts_with("不要") // 要不要
+                    || prefix.ends_with('会') && cue.starts_with("不会") // 会不会
+                    || prefix.ends_with('再') // 再不…
+                    || prefix.ends_with("如果")
+                    || prefix.ends_with("要是")
+                    || after_cue.starts_with("让我")
+                    || after_cue.starts_with('逼')
+                    || ["几天", "多久", "多长", "过多久", "两天", "几个"].iter().any(|w| after_cue.starts_with(w));
+                // 本来想…: an intention given up; a consequence does not revive it.
+                let given_up = cue.starts_with('本') || cue.starts_with('原');
+                if !fake
+                    && (given_up || !CONSEQUENCE.iter().any(|c| after_cue.contains(c)))
+                    && after_cue.chars().count() <= max_gap
+                {
+                    return true;
+                }
+                from = at + cue.len();
+            }
+        }
+    }
+    if signal == Signal::Compensation
+        && (before_text.contains("保险") || before_text.contains("理赔"))
+    {
+        return true; // an insurance claim, not compensation from the business
+    }
+    let after_text = text_of(clause_after(chars, e, 10));
+    if NEGATION_AFTER.iter().any(|w| after_text.contains(w)) {
+        return true;
+    }
+    // A past matter that was settled.
+    let (ss, se) = sentence(chars, s, e, 50);
+    let sent_before = text_of(&chars[ss..s]);
+    let sent = text_of(&chars[ss..se]);
+    if let Some(p) = PAST.iter().filter_map(|w| sent_before.find(w)).min() {
+        let rest = &sent[p..];
+        if SETTLED.iter().any(|w| rest.contains(w)) {
+            return true;
+        }
+    }
+    // Somebody else's matter, in the same clause.
+    if signal != Signal::Safety && signal != Signal::RepeatFault {
+        let clause = matter_clause(chars, s);
+        let clause = &clause;
+        for w in OTHER_PEOPLE {
+            if let Some(p) = clause.rfind(w) {
+                let between = &clause[p + w.len()..];
+                let by = &clause[..p];
+                if !between.contains('我') && !by.ends_with('我') && !by.ends_with('被') {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The clause of a trigger, with the one before when this one goes on
+/// without a subject (`…买车被拖了三个月，最后去法院起诉了`).
+fn matter_clause(chars: &[char], s: usize) -> String {
+    let mut from = s - clause_before(chars, s, 30).len();
+    let first = text_of(&chars[from..s]);
+    let continues = [
+        "最后", "然后", "后来", "还", "又", "结果", "就", "也", "才", "于是",
+    ]
+    .iter()
+    .any(|w| first.trim_start().starts_with(w));
+    if continues && from > 0 {
+        from -= 1 + clause_before(chars, from - 1, 30).len();
+    }
+    text_of(&chars[from..s])
+}
+
+/// Words of a customer refusing another repair or round of the same.
+#[rustfmt::skip]
+const REFUSES_MORE: &[&str] = &[
+    "不接受", "不想再修", "不要再修", "不再修", "不修了", "不想修了", "受够了", "拒绝再", "不同意再", "不想再", "不要再", "不能再", "不再相信", "不再接受",
+    "不愿再", "别再",
+];
+
+/// A complaint made before (`上周投诉过`) followed by its unsatisfactory
+/// outcome (`结果…又`, `还是`, `依然`).
+fn raised_again(chars: &[char], pattern: &str, e: usize) -> bool {
+    if !pattern.contains("投诉") {
+        return false;
+    }
+    let after = text_of(&chars[e..(e + 40).min(chars.len())]);
+    [
+        "结果",
+        "还是",
+        "依然",
+        "仍然",
+        "照样",
+        "没有改",
+        "没变",
+        "又",
+        "再次",
+    ]
+    .iter()
+    .any(|w| after.contains(w))
+}
+
+/// For `每桌3888元` the number of tables in the sentence (`30桌`).
+fn per_unit_count(chars: &[char], start: usize) -> Option<f64> {
+    let before = clause_before(chars, start, 4);
+    let at = before.iter().rposition(|c| *c == '每')?;
+    let unit = *before.get(at + 1)?;
+    if !"桌人份间晚位个套件台辆张".contains(unit) {
+        return None;
+    }
+    let (ss, se) = sentence(chars, start, start, 60);
+    let mut best: Option<f64> = None;
+    for i in ss..se {
+        if chars[i] != unit || i == 0 || (i > 0 && chars[i - 1] == '每') {
+            continue;
+        }
+        let mut j = i;
+        while j > ss
+            && (chars[j - 1].is_ascii_digit() || "一二两三四五六七八九十百".contains(chars[j - 1]))
+            && i - j < 5
+        {
+            j -= 1;
+        }
+        if j < i {
+            let numeral: String = chars[j..i].iter().collect();
+            if let Some(n) = crate::amount::parse_amount(&numeral) {
+                best = Some(best.map_or(n, |b: f64| b.max(n)));
+            }
+        }
+    }
+    best.filter(|n| *n > 1.0 && *n < 10_000.0)
+}
+
+fn refuses_more(chars: &[char]) -> bool {
+    // Bounded: a refusal is near the start or anywhere in a normal complaint.
+    let t = text_of(&chars[..chars.len().min(4_000)]);
+    REFUSES_MORE.iter().any(|w| t.contains(w))
+}
+
+/// Verbs around a count that make it a repetition of the fault or complaint.
+#[rustfmt::skip]
+const REPEAT_VERBS: &[&str] = &[
+    "修", "洗", "检", "调", "换", "补", "来", "返厂", "坏", "故障", "出现", "来店", "到店", "回店", "进店", "回来", "来电", "打电话", "电话",
+    "打了", "投诉", "反映", "反馈", "报修", "催", "上门", "漏", "响", "犯", "死机", "断", "申请", "提交", "联系", "找", "说了", "去了", "来了",
+    "发生", "返工", "掉", "卡", "停", "跳闸", "退回", "驳回",
+];
+
+/// 第三次 / 修了三次 / 打了好几次 / 多次 … Returns the span of the count.
+fn counted_repeat(chars: &[char]) -> Option<(usize, usize)> {
+    for (i, &c) in chars.iter().enumerate() {
+        if c != '次' && c != '回' {
+            continue;
+        }
+        if c == '回' && !(i > 0 && is_count_char(chars[i - 1])) {
+            continue; // 回 only after a numeral: 四回, 好几回
+        }
+        // Read the numeral before 次.
+        let mut j = i;
+        while j > 0 && (is_count_char(chars[j - 1])) && i - j < 4 {
+            j -= 1;
+        }
+        let ordinal = j > 0 && chars[j - 1] == '第';
+        let numeral = text_of(&chars[j..i]);
+        let many = numeral.contains('多')
+            || numeral.contains('几')
+            || numeral.contains("数")
+            || numeral == "n"
+            || numeral.contains("无数")
+            || numeral.contains("屡");
+        let n = if many {
+            if ordinal {
+                continue; // 第几次了: rhetorical
+            }
+            3
+        } else {
+            match crate::amount::parse_amount(&numeral) {
+                Some(v) if v >= 1.0 => v as u32,
+                _ => continue,
+            }
+        };
+        let start = if ordinal { j - 1 } else { j };
+        if start == i {
+            continue;
+        }
+        // The verb must be close by.
+        let before = text_of(clause_before(chars, start, 8));
+        let after = text_of(clause_after(chars, i + 1, 10));
+        if ["每天", "天天", "一天", "每周", "每月", "每个月", "一周"]
+            .iter()
+            .any(|w| before.contains(w))
+        {
+            continue; // 一天打好几次电话: a frequency, not a repetition
+        }
+        let (ss, se) = sentence(chars, start, i + 1, 40);
+        let sent = text_of(&chars[ss..se]);
+        if ["骚扰", "推销", "营销", "广告"]
+            .iter()
+            .any(|w| sent.contains(w))
+        {
+            continue; // calls from the business are not the customer coming back
+        }
+        let chasing = ['问', '催', '叫', '喊'].iter().any(|c| before.contains(*c));
+        if chasing && (sent.contains("分钟") || sent.contains("小时")) {
+            continue; // 催了几次，四十分钟了: chasing within one wait
+        }
+        if before.contains('问') && !before.contains("投诉") {
+            continue; // 问了三次都说马上好: chasing within one wait
+        }
+        // 第五次 reads the whole sentence for what was repeated.
+        let near = REPEAT_VERBS
+            .iter()
+            .any(|v| before.contains(v) || after.contains(v))
+            || (ordinal && n >= 3 && REPEAT_VERBS.iter().any(|v| sent.contains(v)));
+        if !near {
+            continue;
+        }
+        let strong = n >= 3 || (n >= 2 && (before.contains("投诉") || after.contains("投诉")));
+        if (strong || (n == 2 && refuses_more(chars)))
+            && !ruled_out(chars, start, i + 1, Signal::RepeatFault)
+        {
+            return Some((start, i + 1));
+        }
+    }
+    None
+}
+
+fn is_count_char(c: char) -> bool {
+    c.is_ascii_digit() || "一二两三四五六七八九十几多好数无屡n".contains(c)
+}
+
+/// `#话题#`: a public post.
+fn hashtag(chars: &[char]) -> Option<(usize, usize)> {
+    let mut open: Option<usize> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '#' {
+            match open {
+                Some(o) if i - o >= 2 && i - o <= 20 => return Some((o, i + 1)),
+                _ => open = Some(i),
+            }
+        } else if open.is_some() && (c == '\n' || is_sentence_break(c)) {
+            open = None;
+        }
+    }
+    None
+}
+
+/// Amounts that are not at stake: money spent over the years, income.
+fn not_at_stake(chars: &[char], start: usize) -> bool {
+    if start > 0 && chars[start - 1] == '满' {
+        return true; // 消费满五千: a condition, not money at stake
+    }
+    let before = text_of(clause_before(chars, start, 10));
+    NOT_AT_STAKE.iter().any(|w| before.contains(w))
+}
+
+/// Words before an amount that is not at stake: money spent over the years,
+/// income, a down payment, a speed (128k).
+#[rustfmt::skip]
+const NOT_AT_STAKE: &[&str] = &[
+    "限速", "降到", "网速", "速度", "带宽", "这些年", "这几年", "少说也", "前前后后", "首付", "累计消费", "总共消费", "年薪", "月薪", "工资", "收入",
+    "年收入", "身家",
+];
+
+/// The clause before position `s` (back to a clause break), at most `max` characters.
+fn clause_before(chars: &[char], s: usize, max: usize) -> &[char] {
+    let mut from = s;
+    while from > 0 && s - from < max && !is_clause_break(chars[from - 1]) {
+        from -= 1;
+    }
+    &chars[from..s]
+}
+
+/// The clause after position `e`, at most `max` characters.
+fn clause_after(chars: &[char], e: usize, max: usize) -> &[char] {
+    let mut to = e;
+    while to < chars.len() && to - e < max && !is_clause_break(chars[to]) {
+        to += 1;
+    }
+    &chars[e..to]
+}
+
+/// The sentence around s..e, at most `max` characters each side.
+fn sentence(chars: &[char], s: usize, e: usize, max: usize) -> (usize, usize) {
+    let mut from = s;
+    while from > 0 && s - from < max && !is_sentence_break(chars[from - 1]) {
+        from -= 1;
+    }
+    let mut to = e;
+    while to < chars.len() && to - e < max && !is_sentence_break(chars[to]) {
+        to += 1;
+    }
+    (from, to)
+}
+
+fn text_of(chars: &[char]) -> String {
+    chars.iter().collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,246 @@
+use super::*;
+
+fn fired(text: &str) -> Vec<Signal> {
+    detect(
+        text,
+        Channel::Phone,
+        History::default(),
+        &SignalConfig::default(),
+    )
+    .into_iter()
+    .map(|h| h.signal)
+    .collect()
+}
+
+fn fires(text: &str, signal: Signal) {
+    assert!(
+        fired(text).contains(&signal),
+        "{signal} should fire on {text:?}, got {:?}",
+        fired(text)
+    );
+}
+
+fn silent(text: &str, signal: Signal) {
+    assert!(
+        !fired(text).contains(&signal),
+        "{signal} should not fire on {text:?}"
+    );
+}
+
+#[test]
+fn compensation_fires_on_a_demand_beyond_a_refund() {
+    fires(
+        "鞋子穿两天就开胶了，要求退货并赔偿我的损失",
+        Signal::Compensation,
+    );
+    fires("按消法退一赔三", Signal::Compensation);
+    fires("光退款不够 必须给我补偿", Signal::Compensation);
+    fires("要求店里承担全部医药费", Signal::Compensation);
+    fires("请贵公司承担维修费用", Signal::Compensation);
+    fires("要求减免三个月物业费", Signal::Compensation);
+    fires("再不赔偿我就去法院", Signal::Compensation);
+    fires("店里说一分钱都不赔，我要求赔偿", Signal::Compensation);
+}
+
+#[test]
+fn compensation_is_silent_when_declined_or_only_a_refund() {
+    silent("我不要赔偿，只要道歉", Signal::Compensation);
+    silent("她不要什么赔偿，就想把钱退了", Signal::Compensation);
+    silent("不需要赔偿，只要把过期商品下架", Signal::Compensation);
+    silent("赔偿就算了，把钱退我就行", Signal::Compensation);
+    silent("要求退货退款，退差价19.9元", Signal::Compensation);
+    silent("车险理赔迟迟不到账", Signal::Compensation);
+    silent(
+        "上周投诉的面包问题超市已经处理并赔偿了，这次是来表扬的",
+        Signal::Compensation,
+    );
+    silent("上下班耽误工作了", Signal::Compensation);
+}
+
+#[test]
+fn safety_fires_on_harm_or_a_real_hazard() {
+    fires("孩子吃了以后上吐下泻，送去医院挂了水", Signal::Safety);
+    fires("台阶坏了，我母亲被绊倒摔伤了膝盖", Signal::Safety);
+    fires("高速上刹车突然失灵，差点出事", Signal::Safety);
+    fires("行驶中方向盘突然锁死", Signal::Safety);
+    fires("楼道里闻到燃气味，担心出事", Signal::Safety);
+    fires("充电宝充电的时候冒烟了", Signal::Safety);
+    fires("冷柜漏电，拿东西被电了一下", Signal::Safety);
+}
+
+#[test]
+fn safety_is_silent_on_figures_of_speech_and_no_harm() {
+    silent("吓死我了 热汤从孩子头顶过 好在没洒", Signal::Safety);
+    silent("厕所脏得一进去就想吐", Signal::Safety);
+    silent("面包里吃出一根头发，恶心得不行", Signal::Safety);
+    silent("他摔了一下没受伤，就是想提醒你们", Signal::Safety);
+    silent("遥控器失灵了", Signal::Safety);
+    silent("天天有植发医院打电话给我", Signal::Safety);
+}
+
+#[test]
+fn large_loss_reads_amounts_against_the_threshold() {
+    fires("花了1.2w买的电脑", Signal::LargeLoss);
+    fires("报了个5k的班", Signal::LargeLoss);
+    fires("一共损失三万块", Signal::LargeLoss);
+    fires("交了一万六的学费", Signal::LargeLoss);
+    silent("刹车盘花了4980元", Signal::LargeLoss);
+    silent("开了3000多公里", Signal::LargeLoss);
+    silent("订单号20241009123456到现在没发货", Signal::LargeLoss);
+    silent(
+        "用了七八年了，这些年少说也花了十几万，这次是一个299的电饭煲",
+        Signal::LargeLoss,
+    );
+    let strict = SignalConfig {
+        large_loss_threshold: 1_000.0,
+    };
+    let hits = detect("多收了两千五", Channel::Phone, History::default(), &strict);
+    assert_eq!(
+        hits.first().map(|h| (h.signal, h.phrase.as_str())),
+        Some((Signal::LargeLoss, "两千五"))
+    );
+}
+
+#[test]
+fn repeat_fault_needs_a_count_or_a_refusal() {
+    fires("两个月里回来修了三次，还是响", Signal::RepeatFault);
+    fires("这是我第三次投诉同一个问题了", Signal::RepeatFault);
+    fires("又响了！！！第三次了 我不要再修了", Signal::RepeatFault);
+    fires("问题反复出现，修了好几次", Signal::RepeatFault);
+    fires("修好没几天又坏了，我不接受再修", Signal::RepeatFault);
+    fires("客服电话打了八次，每次都说在处理", Signal::RepeatFault);
+    silent("电梯刚修完又坏了 修了个寂寞", Signal::RepeatFault);
+    silent("已经来修过一次了，希望这次能彻底修好", Signal::RepeatFault);
+    silent("你们这是第几次了", Signal::RepeatFault);
+    silent("中间问了三次都说马上好", Signal::RepeatFault);
+    silent("一天打三四次推销电话", Signal::RepeatFault);
+    silent("客服跟我反复确认了地址", Signal::RepeatFault);
+}
+
+#[test]
+fn repeat_fault_also_comes_from_the_history() {
+    let hits = detect(
+        "空调不制冷",
+        Channel::Phone,
+        History {
+            same_product_recently: true,
+        },
+        &SignalConfig::default(),
+    );
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].signal, Signal::RepeatFault);
+    assert_eq!(hits[0].source, Source::History);
+}
+
+#[test]
+fn media_fires_on_public_exposure() {
+    fires("外卖里吃出蟑螂 你们等着上热搜吧", Signal::Media);
+    fires("已经联系了电视台的记者", Signal::Media);
+    fires("要发到抖音上让大家评评理", Signal::Media);
+    fires("大家买肉一定要小心 #避雷#", Signal::Media);
+    silent("我不想发抖音曝光你们，就想要句实话", Signal::Media);
+    silent("在抖音上看到的广告说买一送一", Signal::Media);
+    silent("（微博私信）你好，售后等了四个小时", Signal::Media);
+}
+
+#[test]
+fn legal_police_and_consumer_association() {
+    fires("我已经咨询过律师了", Signal::Legal);
+    fires("否则我们法庭见", Signal::Legal);
+    silent("我不会去法院，只想把定金退回来", Signal::Legal);
+    silent("他同事买这家的理财亏了钱去法院起诉了", Signal::Legal);
+    fires("她已经报警了", Signal::Police);
+    fires("如果不查清楚她就报警", Signal::Police);
+    fires("打110", Signal::Police);
+    silent("仪表上胎压报警灯还亮着", Signal::Police);
+    silent("服务员也没报警", Signal::Police);
+    silent("电话1101234567", Signal::Police);
+    fires("再推脱她就去消协", Signal::ConsumerAssoc);
+    fires("我已向市消费者协会反映", Signal::ConsumerAssoc);
+    silent("我不想闹到消协", Signal::ConsumerAssoc);
+    silent("本来想直接去消协投诉的，想想算了", Signal::ConsumerAssoc);
+}
+
+#[test]
+fn regulator_fires_on_threats_and_forwarding() {
+    fires("再不处理就打12315", Signal::Regulator);
+    fires(
+        "如果明天还不发货 我就直接打12315 说到做到",
+        Signal::Regulator,
+    );
+    fires("不然就去市场监管局投诉", Signal::Regulator);
+    fires("明天在没结果他就打12345市长热线", Signal::Regulator);
+    silent("我不打12315，只想你们给个说法", Signal::Regulator);
+    silent("在工商银行办的卡", Signal::Regulator);
+    silent("楼道堆满杂物堵塞消防通道", Signal::Regulator);
+    silent(
+        "之前打过12315，后来商家道歉退款，已经解决了",
+        Signal::Regulator,
+    );
+    let hits = detect(
+        "请核实处理",
+        Channel::Regulator,
+        History::default(),
+        &SignalConfig::default(),
+    );
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (hits[0].signal, hits[0].source),
+        (Signal::Regulator, Source::Channel)
+    );
+    let hits = detect(
+        "请核实处理",
+        Channel::Media,
+        History::default(),
+        &SignalConfig::default(),
+    );
+    assert_eq!(hits[0].signal, Signal::Media);
+}
+
+#[test]
+fn extreme_fires_on_threats_of_violence_sit_ins_and_banners() {
+    fires("今天不给答复就在店门口拉横幅", Signal::Extreme);
+    fires("明天就去你们公司门口坐着", Signal::Extreme);
+    fires("扬言要带汽油来网点同归于尽", Signal::Extreme);
+    fires("把车开到店门口堵着，谁也别想进出", Signal::Extreme);
+    fires("不给钱就天天来闹，让你们做不成生意", Signal::Extreme);
+    silent("她不会去拉横幅也不会去闹", Signal::Extreme);
+    silent("跳楼价大甩卖", Signal::Extreme);
+    silent("下水道一直堵着", Signal::Extreme);
+}
+
+#[test]
+fn each_hit_names_the_phrase_and_where_it_is() {
+    let text = "洗碗机坏了三次，我要求赔偿，不然就去12315";
+    let hits = detect(
+        text,
+        Channel::Web,
+        History::default(),
+        &SignalConfig::default(),
+    );
+    let by = |s: Signal| hits.iter().find(|h| h.signal == s).cloned();
+    let comp = by(Signal::Compensation).expect("compensation");
+    assert_eq!(comp.phrase, "赔偿");
+    let span = comp.span.expect("span");
+    assert_eq!(
+        text.chars()
+            .skip(span.start)
+            .take(span.end - span.start)
+            .collect::<String>(),
+        "赔偿"
+    );
+    assert_eq!(
+        by(Signal::Regulator).map(|h| h.phrase),
+        Some("12315".to_owned())
+    );
+    assert_eq!(
+        by(Signal::RepeatFault).map(|h| h.phrase),
+        Some("三次".to_owned())
+    );
+}
+
+#[test]
+fn traditional_script_is_read_too() {
+    fires("再不處理我就去消費者協會", Signal::ConsumerAssoc);
+    fires("吃完上吐下瀉，去了醫院", Signal::Safety);
+}
