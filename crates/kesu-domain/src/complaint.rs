@@ -200,6 +200,17 @@ pub enum Command {
     },
 }
 
+/// What the classification engine proposed on arrival (R-CL-1, R-CL-2):
+/// a suggestion that customer service confirms or corrects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposed {
+    /// The likeliest categories, best first, with confidence in percent.
+    pub categories: Vec<(String, u8)>,
+    pub severity: Severity,
+    /// Each signal that fired and the words that fired it.
+    pub signals: Vec<(Signal, String)>,
+}
+
 /// A registration detail that can be corrected after registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -475,6 +486,11 @@ pub enum Event {
     DetailsAmended {
         changes: Vec<Change>,
     },
+    /// The engine's proposal on arrival; recorded without an actor.
+    ClassificationProposed {
+        #[serde(flatten)]
+        proposed: Proposed,
+    },
 }
 
 impl Event {
@@ -505,6 +521,7 @@ impl Event {
             Event::Rejected { .. } => "rejected",
             Event::AttachmentAdded { .. } => "attachment_added",
             Event::DetailsAmended { .. } => "details_amended",
+            Event::ClassificationProposed { .. } => "classification_proposed",
         }
     }
 }
@@ -1105,6 +1122,14 @@ impl Complaint {
             }
             // The details are not part of what the rules decide on.
             Event::DetailsAmended { .. } => {}
+            // Until someone classifies, the proposed severity stands, so a
+            // proposed major complaint is treated (and listed) as major and
+            // downgrading it needs a reason.
+            Event::ClassificationProposed { proposed } => {
+                if self.category.is_none() {
+                    self.severity = proposed.severity;
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use kesu_domain::codes::AttachmentKind;
-use kesu_domain::complaint::{ApprovalSubject, Change, CurrentProposal, DetailField};
+use kesu_domain::complaint::{ApprovalSubject, Change, CurrentProposal, DetailField, Proposed};
 use kesu_domain::input::ComplaintNumber;
 use kesu_domain::{
     Actor, AttachmentId, Channel, Complaint, ComplaintId, DepartmentId, Event, Role, Severity,
@@ -45,6 +45,9 @@ pub struct NewComplaint {
     pub attachments: Vec<NewAttachment>,
     /// The site it concerns; `None` for the first site (the group's own).
     pub site_id: Option<SiteId>,
+    /// What the classification engine proposed, recorded before anything
+    /// the registering person chose.
+    pub proposal: Option<Proposed>,
 }
 
 /// A checked file to store with a complaint.
@@ -417,6 +420,13 @@ impl Db {
             now,
         )
         .await?;
+        let mut complaint = complaint;
+        if let Some(proposed) = &new.proposal {
+            let event = Event::ClassificationProposed {
+                proposed: proposed.clone(),
+            };
+            complaint = record(&mut tx, &complaint, &[event], None, now).await?;
+        }
         let mut events = Vec::new();
         // A category, or a severity or signals marked at once, is recorded
         // as the first classification.
@@ -900,6 +910,11 @@ async fn side_effects(
             score: Some(score), ..
         } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET satisfaction_score = $1 WHERE id = $2").bind(i64::from(*score)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        Event::ClassificationProposed { proposed } => {
+            let signals: Vec<Signal> = proposed.signals.iter().map(|(s, _)| *s).collect();
+            let sql = "UPDATE complaints SET signals = $1 WHERE id = $2 AND category IS NULL";
+            on_tx!(tx, c => sqlx::query(sql).bind(signals_text(&signals)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }
         Event::DetailsAmended { changes } => {
             for change in changes {

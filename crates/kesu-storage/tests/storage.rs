@@ -126,6 +126,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
         signals: vec![],
         attachments: Vec::new(),
         site_id: None,
+        proposal: None,
     }
 }
 

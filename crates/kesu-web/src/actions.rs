@@ -203,6 +203,25 @@ pub async fn register(
         }
         None => None,
     };
+    let restatement = optional("restatement", input.restatement.as_deref(), DESCRIPTION_MAX)?;
+    // The engine reads the customer's words (and the restatement) on arrival.
+    let proposal = propose(&description, restatement.as_deref(), channel);
+    // A category chosen without a severity takes the proposed severity and
+    // signals, so choosing a category never silently drops a major signal.
+    let (severity, signals) = if category.is_some()
+        && input
+            .severity
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        && signals.is_empty()
+    {
+        (
+            proposal.severity,
+            proposal.signals.iter().map(|(s, _)| *s).collect(),
+        )
+    } else {
+        (severity, signals)
+    };
     let day = received_at.to_zoned(state.config.time_zone.clone()).date();
     let day = u32::try_from(
         i32::from(day.year()) * 10_000 + i32::from(day.month()) * 100 + i32::from(day.day()),
@@ -214,7 +233,7 @@ pub async fn register(
         day,
         customer: CustomerInput { name, phone, email },
         description,
-        restatement: optional("restatement", input.restatement.as_deref(), DESCRIPTION_MAX)?,
+        restatement,
         event_time: optional("event_time", input.event_time.as_deref(), SHORT)?,
         event_place: optional("event_place", input.event_place.as_deref(), SHORT)?,
         people_involved: optional("people_involved", input.people_involved.as_deref(), SHORT)?,
@@ -227,6 +246,7 @@ pub async fn register(
         signals,
         attachments: checked_files(state, files)?,
         site_id,
+        proposal: Some(proposal),
     };
     let (_, number) = state
         .db
@@ -237,6 +257,44 @@ pub async fn register(
         .complaint(number.as_str())
         .await?
         .ok_or(Failure::Internal("registered complaint vanished".into()))
+}
+
+/// The classification engine's proposal for a complaint's text (R-CL-1/2).
+pub fn propose(
+    description: &str,
+    restatement: Option<&str>,
+    channel: Channel,
+) -> kesu_domain::complaint::Proposed {
+    let text = match restatement {
+        Some(r) => format!("{description}\n{r}"),
+        None => description.to_owned(),
+    };
+    let p = kesu_classify::Engine::shipped().classify(
+        &text,
+        channel,
+        kesu_classify::signals::History::default(),
+    );
+    kesu_domain::complaint::Proposed {
+        categories: p
+            .categories
+            .iter()
+            .map(|c| {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "a confidence in 0..=1 as a percentage"
+                )]
+                let percent = (c.confidence.clamp(0.0, 1.0) * 100.0).round() as u8;
+                (c.code.clone(), percent)
+            })
+            .collect(),
+        severity: p.severity,
+        signals: p
+            .signals
+            .iter()
+            .map(|h| (h.signal, h.phrase.clone()))
+            .collect(),
+    }
 }
 
 /// The site a new complaint concerns: site staff register for their own

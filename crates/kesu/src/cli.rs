@@ -303,6 +303,10 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
     );
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
+    // Train the shipped classification model now, not on the first registration.
+    tokio::task::spawn_blocking(|| {
+        kesu_classify::Engine::shipped();
+    });
     kesu_web::serve(listener, state)
         .await
         .context("server failed")?;

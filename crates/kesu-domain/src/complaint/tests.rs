@@ -828,3 +828,32 @@ fn registration_details_are_corrected_with_the_old_value_kept_but_not_after_clos
         }
     );
 }
+
+#[test]
+fn a_proposed_major_stands_until_classified_and_downgrading_it_needs_a_reason() {
+    let mut c = registered();
+    c.apply(&Event::ClassificationProposed {
+        proposed: Proposed {
+            categories: vec![("repair_quality".into(), 87)],
+            severity: Severity::Major,
+            signals: vec![(Signal::Compensation, "要求赔偿".into())],
+        },
+    });
+    assert_eq!(c.severity, Severity::Major);
+    assert_eq!(
+        refusal(&c, classify(Severity::General), &agent()),
+        Refusal::ReasonRequired
+    );
+    run(&mut c, classify(Severity::Major), &agent());
+    assert_eq!(c.category.as_deref(), Some("repair_quality"));
+    let json = serde_json::to_value(Event::ClassificationProposed {
+        proposed: Proposed {
+            categories: vec![("delay".into(), 60)],
+            severity: Severity::General,
+            signals: vec![],
+        },
+    })
+    .unwrap_or_default();
+    assert_eq!(json["kind"], "classification_proposed");
+    assert_eq!(json["categories"][0][0], "delay");
+}

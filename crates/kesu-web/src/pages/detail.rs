@@ -158,8 +158,30 @@ fn describe(
             ("signals", Value::Array(a)) if a.is_empty() => continue,
             ("signals", Value::Array(a)) => a
                 .iter()
-                .filter_map(Value::as_str)
-                .map(|s| ctx.label("signal", s))
+                .map(|s| match s {
+                    // A proposed signal: [code, the words that fired it].
+                    Value::Array(pair) => format!(
+                        "{}（“{}”）",
+                        ctx.label(
+                            "signal",
+                            pair.first().and_then(Value::as_str).unwrap_or_default()
+                        ),
+                        pair.get(1).and_then(Value::as_str).unwrap_or_default()
+                    ),
+                    other => ctx.label("signal", other.as_str().unwrap_or_default()),
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+            ("categories", Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_array)
+                .map(|pair| {
+                    format!(
+                        "{} {}%",
+                        names.category(pair.first().and_then(Value::as_str).unwrap_or_default()),
+                        pair.get(1).and_then(Value::as_u64).unwrap_or(0)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("、"),
             ("department_id", Value::Number(n)) => names.department(n.as_i64().unwrap_or(0)),
@@ -246,6 +268,7 @@ fn action_forms(
     row: &ComplaintRow,
     names: &Names,
     open_tasks: &[(i64, String)],
+    suggested: Option<&str>,
 ) -> Vec<ActionForm> {
     let Ok(complaint) = row.to_domain() else {
         return Vec::new();
@@ -320,7 +343,10 @@ fn action_forms(
                                     .filter(|c| c.active)
                                     .map(|c| {
                                         Opt::new(c.code.clone(), names.category(&c.code))
-                                            .selected_if(row.category.as_deref() == Some(&c.code))
+                                            .selected_if(
+                                                row.category.as_deref().or(suggested)
+                                                    == Some(&c.code),
+                                            )
                                     })
                                     .collect(),
                             ),
@@ -776,7 +802,28 @@ async fn detail_page(
             size: format!("{:.1} KB", a.size as f64 / 1024.0),
         })
         .collect();
-    let forms = action_forms(&state, &ctx, &staff, &row, &names, &open_tasks);
+    // The engine's proposal preselects the category until someone classifies.
+    let suggested = history
+        .iter()
+        .rev()
+        .find(|e| e.kind == "classification_proposed")
+        .and_then(
+            |e| match serde_json::from_str::<kesu_domain::Event>(&e.payload) {
+                Ok(kesu_domain::Event::ClassificationProposed { proposed }) => {
+                    proposed.categories.first().map(|(c, _)| c.clone())
+                }
+                _ => None,
+            },
+        );
+    let forms = action_forms(
+        &state,
+        &ctx,
+        &staff,
+        &row,
+        &names,
+        &open_tasks,
+        suggested.as_deref(),
+    );
     let page = DetailPage {
         notice,
         number: row.number.clone(),

@@ -404,12 +404,12 @@ both_backends!(
             )
             .await;
         assert_problem(&cross, StatusCode::FORBIDDEN, "csrf");
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         let (status, body, _) = agent
             .post_with_headers(&path, &note, &[("x-csrf-token", &csrf)])
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(app.history(&n).await.len(), 2);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION + 1);
         // An expired or unknown session is no session.
         let (stale, _) = app.session_client("agent1").await;
         app.clock.advance(jiff::SignedDuration::from_hours(13));

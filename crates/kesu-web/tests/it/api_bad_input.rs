@@ -32,7 +32,7 @@ both_backends!(
             .await;
         assert_problem(&answer, StatusCode::BAD_REQUEST, "malformed_json");
         assert_eq!(app.complaint_count().await, 1);
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         app.stop().await;
     }
 );
@@ -178,7 +178,7 @@ both_backends!(
                 .await;
         assert_problem(&answer, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
         assert_eq!(app.complaint_count().await, 1);
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         app.stop().await;
     }
 );
@@ -238,7 +238,7 @@ both_backends!(
             StatusCode::NOT_FOUND,
             "not_found",
         );
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         app.stop().await;
     }
 );
@@ -281,7 +281,7 @@ both_backends!(
             "{}",
             en.1
         );
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         assert_eq!(app.complaint("agent1", &n).await["state"], "registered");
         app.stop().await;
     }
@@ -323,7 +323,7 @@ both_backends!(
             .await;
         assert_problem(&basic, StatusCode::UNAUTHORIZED, "unauthenticated");
         assert_eq!(app.complaint_count().await, 1);
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
         app.stop().await;
     }
 );
@@ -537,11 +537,11 @@ both_backends!(
             b.1
         );
         let history = app.history(&n).await;
-        assert_eq!(history.len(), 3);
+        assert_eq!(history.len(), EVENTS_AT_REGISTRATION + 2);
         let seqs: Vec<i64> = history.iter().filter_map(|e| e["seq"].as_i64()).collect();
-        assert_eq!(seqs, vec![1, 2, 3]);
+        assert_eq!(seqs, vec![1, 2, 3, 4]);
         let row = app.db.complaint(&n).await.expect("read").expect("stored");
-        assert_eq!(row.version, 2);
+        assert_eq!(row.version, 3, "the proposal, then the two actions");
         app.stop().await;
     }
 );
@@ -605,7 +605,7 @@ both_backends!(
         assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
         let (status, files, _) = app.client("agent1").get(&list).await;
         assert_eq!((status, files), (StatusCode::OK, json!([])));
-        assert_eq!(app.history(&n).await.len(), 1);
+        assert_eq!(app.history(&n).await.len(), EVENTS_AT_REGISTRATION);
 
         // A text file is fine, and its name loses the path.
         let (status, _, _) = app

@@ -60,8 +60,10 @@ both_backends!(
             START.parse::<jiff::Timestamp>().expect("start")
         );
         assert!(c["category"].is_null(), "{c}");
-        assert_eq!(c["severity"], "general");
-        assert_eq!(c["signals"], json!([]));
+        // The engine read the customer's words on arrival: compensation
+        // demanded after a third repair proposes a major complaint.
+        assert_eq!(c["severity"], "major");
+        assert_eq!(c["signals"], json!(["compensation", "repeat_fault"]));
         assert_eq!(c["deadlines"], json!([]));
         assert!(c["version"].is_i64(), "{c}");
         let actions = strings(&c["actions"]);
@@ -311,6 +313,7 @@ both_backends!(
             .collect();
         let expected = [
             "registered",
+            "classification_proposed",
             "classified",
             "dispatched",
             "handling_started",
@@ -338,8 +341,11 @@ both_backends!(
         assert_eq!(kinds, expected);
         for (i, e) in history.iter().enumerate() {
             assert_eq!(e["seq"].as_i64(), i64::try_from(i + 1).ok(), "{e}");
-            assert!(
+            // Every step names its actor; only the engine's proposal has none.
+            let system = e["kind"] == "classification_proposed";
+            assert_eq!(
                 e["actor"].as_str().is_some_and(|a| !a.is_empty()),
+                !system,
                 "actor: {e}"
             );
             assert!(
@@ -355,7 +361,7 @@ both_backends!(
                 assert!(e["from_state"].is_string(), "from_state: {e}");
             }
         }
-        let approval = &history[10];
+        let approval = &history[11];
         assert_eq!(
             (
                 approval["actor"].as_str(),
@@ -368,7 +374,7 @@ both_backends!(
                 Some("executing")
             )
         );
-        assert_eq!(history[14]["to_state"], "reopened");
+        assert_eq!(history[15]["to_state"], "reopened");
         assert_eq!(
             history.last().map(|e| e["to_state"].clone()),
             Some(json!("closed"))
@@ -566,7 +572,7 @@ both_backends!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
         );
-        assert_eq!(app.history(&dup).await.len(), 1);
+        assert_eq!(app.history(&dup).await.len(), EVENTS_AT_REGISTRATION);
         let c = app.act("agent1", &dup, "merge", merge(&open)).await;
         assert_eq!(
             (c["state"].as_str(), c["merged_into"].as_str()),
@@ -958,6 +964,66 @@ both_backends!(
             StatusCode::UNPROCESSABLE_ENTITY,
             "the customer's words are not a correctable detail"
         );
+        app.stop().await;
+    }
+);
+
+both_backends!(
+    async fn the_engine_proposes_on_arrival_and_a_person_confirms_or_corrects(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let c = app.create_complaint("agent1", json!({"description": "在你们超市买的熟食吃完全家上吐下泻，去医院花了两千多，再不处理就打12315"})).await;
+        let number = c["number"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            c["severity"], "major",
+            "proposed major stands until someone classifies: {c}"
+        );
+        assert!(
+            c["category"].is_null(),
+            "a proposal is not a classification"
+        );
+        let signals = strings(&c["signals"]);
+        assert!(
+            signals.contains(&"safety".to_owned()) && signals.contains(&"regulator".to_owned()),
+            "{signals:?}"
+        );
+        let history = app.history(&number).await;
+        let proposal = &history[1];
+        assert_eq!(proposal["kind"], "classification_proposed");
+        assert!(proposal["actor"].is_null());
+        assert_eq!(proposal["payload"]["categories"][0][0], "safety");
+        let phrases: Vec<String> = proposal["payload"]["signals"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s[1].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            phrases.iter().any(|p| p.contains("12315")),
+            "the phrase that fired is kept: {phrases:?}"
+        );
+        // Downgrading the proposed major needs a reason, kept in the history.
+        let path = format!("/api/v1/complaints/{number}/classify");
+        let answer = app
+            .client("agent1")
+            .post(
+                &path,
+                &json!({"category": "product_quality", "severity": "general"}),
+            )
+            .await;
+        assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "reason_required");
+        let body = app.act("agent1", &number, "classify", json!({"category": "product_quality", "severity": "general", "reason": "客户已撤回，未就医"})).await;
+        assert_eq!(body["severity"], "general");
+        let last = app.history(&number).await.pop().unwrap_or_default();
+        assert_eq!(
+            last["actor"],
+            user("agent1").display_name,
+            "who corrected the proposal is recorded"
+        );
+        assert_eq!(last["payload"]["reason"], "客户已撤回，未就医");
         app.stop().await;
     }
 );

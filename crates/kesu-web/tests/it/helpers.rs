@@ -102,12 +102,16 @@ pub fn user(username: &str) -> TestUser {
         .unwrap_or_else(|| panic!("no test user {username}"))
 }
 
+/// Events a complaint has right after registration: `registered` and the
+/// engine's `classification_proposed`.
+pub const EVENTS_AT_REGISTRATION: usize = 2;
+
 /// The body of a complaint as an agent registers it on the phone.
 pub fn sample_complaint() -> Value {
     json!({
         "channel": "phone",
         "customer": {"name": "王先生", "phone": "13800138000"},
-        "description": "刹车异响，第三次来修了还没修好，要求赔偿"
+        "description": "保养后空调出风口有异味，希望尽快处理"
     })
 }
 

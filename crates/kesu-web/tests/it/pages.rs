@@ -347,7 +347,7 @@ kesu_storage::both_backends!(
                 &path,
                 &[
                     ("csrf", &csrf),
-                    ("version", "0"),
+                    ("version", "1"),
                     ("category", "repair_quality"),
                     ("severity", "general"),
                 ],
@@ -361,7 +361,7 @@ kesu_storage::both_backends!(
                 &path,
                 &[
                     ("csrf", &csrf),
-                    ("version", "0"),
+                    ("version", "1"),
                     ("category", "pricing"),
                     ("severity", "general"),
                 ],
