@@ -349,7 +349,13 @@ kesu_storage::both_backends!(
             .await
             .expect("choose file");
         d.submit_action("attachments").await;
-        d.find("#attachments li a").await;
+        // Wait for the page that lists the agreement (the registration photo
+        // is listed already, so "any link" would not wait for the upload).
+        d.b.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//section[@id='attachments']//a[contains(., 'kesu-agreement')] | //div[@id='attachments']//a[contains(., 'kesu-agreement')]"))
+            .await
+            .expect("the agreement is listed");
         execute_and_feed_back(&d).await;
         d.logout().await;
 
