@@ -376,6 +376,13 @@ impl Db {
             on_tx!(&mut tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
         let number = ComplaintNumber::new(new.day, seq);
         let first = Complaint::intake_event(actor, new.channel);
+        let (proposed_severity, proposed_signals) = match &new.proposal {
+            Some(p) => (
+                p.severity,
+                signals_text(&p.signals.iter().map(|(s, _)| *s).collect::<Vec<_>>()),
+            ),
+            None => (Severity::General, String::new()),
+        };
         let state = if matches!(first, Event::Registered { .. }) {
             State::Registered
         } else {
@@ -400,8 +407,8 @@ impl Db {
             .bind(&new.order_ref)
             .bind(&new.plate)
             .bind(new.urgent)
-            .bind(Severity::General.as_str())
-            .bind("")
+            .bind(proposed_severity.as_str())
+            .bind(&proposed_signals)
             .bind(actor.map(|a| a.user_id.0))
             .bind(ms(now))
             .bind(new.site_id.map(|s| s.0))
@@ -421,11 +428,14 @@ impl Db {
         )
         .await?;
         let mut complaint = complaint;
+        // The engine's proposal is written with the row (severity and signals
+        // above) and as the second event, without an actor: no extra update.
         if let Some(proposed) = &new.proposal {
             let event = Event::ClassificationProposed {
                 proposed: proposed.clone(),
             };
-            complaint = record(&mut tx, &complaint, &[event], None, now).await?;
+            insert_event(&mut tx, id, 2, &event, Some(state), state, None, now).await?;
+            complaint.apply(&event);
         }
         let mut events = Vec::new();
         // A category, or a severity or signals marked at once, is recorded

@@ -347,7 +347,7 @@ kesu_storage::both_backends!(
                 &path,
                 &[
                     ("csrf", &csrf),
-                    ("version", "1"),
+                    ("version", "0"),
                     ("category", "repair_quality"),
                     ("severity", "general"),
                 ],
@@ -361,7 +361,7 @@ kesu_storage::both_backends!(
                 &path,
                 &[
                     ("csrf", &csrf),
-                    ("version", "1"),
+                    ("version", "0"),
                     ("category", "pricing"),
                     ("severity", "general"),
                 ],
