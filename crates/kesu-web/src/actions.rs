@@ -868,6 +868,27 @@ async fn command(
     })
 }
 
+/// Loads a complaint inside a write transaction (read once, locked on
+/// PostgreSQL), or 404 when it does not exist or the actor may not see it.
+///
+/// # Errors
+/// 404, or the driver's error.
+async fn load_visible(
+    state: &AppState,
+    staff: &Staff,
+    tx: &mut kesu_storage::Tx,
+    number: &ComplaintNumber,
+) -> Result<ComplaintRow, Failure> {
+    let row = complaints::load(tx, number.as_str())
+        .await?
+        .ok_or(Failure::NotFound)?;
+    if state.db.may_see(&staff.actor, &row).await? {
+        Ok(row)
+    } else {
+        Err(Failure::NotFound)
+    }
+}
+
 /// Performs an action on a complaint. `expected_version`, when given, must
 /// match the stored one (the form or `If-Match` saw that version).
 ///
@@ -880,13 +901,11 @@ pub async fn perform(
     expected_version: Option<i64>,
     op: Op,
 ) -> Result<ComplaintRow, Failure> {
-    let row = visible(state, staff, number).await?;
+    let number = ComplaintNumber::parse(number)?;
     let now = state.now();
     let policy = state.db.policy().await?;
     let mut tx = state.db.begin().await?;
-    let row = complaints::load(&mut tx, &row.number)
-        .await?
-        .ok_or(Failure::NotFound)?;
+    let row = load_visible(state, staff, &mut tx, &number).await?;
     if expected_version.is_some_and(|v| v != row.version) {
         return Err(Failure::VersionConflict);
     }
@@ -1030,13 +1049,11 @@ pub async fn attach(
     )?;
     let filename = clean_filename(filename);
     let content_type = sniff(&filename, data).ok_or(Failure::UnsupportedFile)?;
-    let row = visible(state, staff, number).await?;
+    let number = ComplaintNumber::parse(number)?;
     let now = state.now();
     let policy = state.db.policy().await?;
     let mut tx = state.db.begin().await?;
-    let row = complaints::load(&mut tx, &row.number)
-        .await?
-        .ok_or(Failure::NotFound)?;
+    let row = load_visible(state, staff, &mut tx, &number).await?;
     let complaint = row.to_domain()?;
     complaint.check(Action::Attach, &staff.actor)?;
     let id = complaints::insert_attachment(
