@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use kesu_domain::{Actor, DepartmentId, Role, SiteId, UserId};
 use serde::Serialize;
 
-use crate::{Db, Result, StorageError, ms, on_db};
+use crate::{Db, Result, ms, on_db};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Site {
@@ -88,7 +88,7 @@ pub(crate) const USER_JOINS: &str =
 
 impl Db {
     /// # Errors
-    /// [`StorageError::Duplicate`] when the code exists.
+    /// [`crate::StorageError::Duplicate`] when the code exists.
     pub async fn create_site(
         &self,
         code: &str,
@@ -121,7 +121,7 @@ impl Db {
     }
 
     /// # Errors
-    /// [`StorageError::Duplicate`] when the code exists.
+    /// [`crate::StorageError::Duplicate`] when the code exists.
     pub async fn create_department(
         &self,
         site: SiteId,
@@ -167,7 +167,7 @@ impl Db {
     }
 
     /// # Errors
-    /// [`StorageError::Duplicate`] when the username is taken.
+    /// [`crate::StorageError::Duplicate`] when the username is taken.
     pub async fn create_user(&self, user: &NewUser<'_>, now: Timestamp) -> Result<UserId> {
         let sql = "INSERT INTO users (username, display_name, password_hash, roles, department_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
         let roles = roles_text(user.roles);
@@ -275,15 +275,6 @@ impl Db {
     pub async fn user_count(&self) -> Result<i64> {
         Ok(on_db!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await)?)
     }
-
-    /// Looks up a user and the department they belong to, for checks like
-    /// "the assignee belongs to the department".
-    ///
-    /// # Errors
-    /// The driver's error.
-    pub async fn active_user(&self, id: UserId) -> Result<Option<User>> {
-        Ok(self.user(id).await?.filter(|u| u.active))
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -291,13 +282,4 @@ struct UserWithHash {
     #[sqlx(flatten)]
     user: User,
     password_hash: Option<String>,
-}
-
-/// Guards against storing an unexpected value.
-pub fn ensure(cond: bool, what: &str) -> Result<()> {
-    if cond {
-        Ok(())
-    } else {
-        Err(StorageError::Corrupt(what.to_owned()))
-    }
 }
