@@ -28,6 +28,7 @@ pub mod category;
 pub mod eval;
 mod matcher;
 mod normalize;
+pub mod search;
 pub mod signals;
 mod t2s;
 pub mod taxonomy;

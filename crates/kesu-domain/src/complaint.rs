@@ -494,6 +494,50 @@ pub enum Event {
 }
 
 impl Event {
+    /// The words this event adds to what the complaint can be found by
+    /// (notes, contacts, the customer's answers, corrected details …).
+    pub fn searchable_text(&self) -> Vec<&str> {
+        fn opt(o: &Option<String>) -> &str {
+            o.as_deref().unwrap_or("")
+        }
+        match self {
+            Event::ContactLogged { summary, .. } => vec![summary.as_str()],
+            Event::NoteAdded {
+                text,
+                consulted,
+                root_cause,
+                customer_expects,
+            } => vec![
+                text.as_str(),
+                opt(consulted),
+                opt(root_cause),
+                opt(customer_expects),
+            ],
+            Event::Proposed {
+                measures, owner, ..
+            } => vec![measures.as_str(), owner.as_str()],
+            Event::ProposalAnswered { customer_words, .. } => vec![customer_words.as_str()],
+            Event::ApprovalDecided { comment, .. } => vec![opt(comment)],
+            Event::ExecutionRecorded { progress, .. } => vec![progress.as_str()],
+            Event::TaskCreated { title, .. } => vec![title.as_str()],
+            Event::TaskCompleted { result, .. } => vec![result.as_str()],
+            Event::FedBack { content, .. } => vec![content.as_str()],
+            Event::FollowedUp { comment, .. } => vec![opt(comment)],
+            Event::CloseExceptionRequested { reason }
+            | Event::Reopened { reason }
+            | Event::Withdrawn { reason }
+            | Event::Rejected { reason } => vec![reason.as_str()],
+            Event::AttachmentAdded { filename, .. } => vec![filename.as_str()],
+            Event::DetailsAmended { changes } => {
+                changes.iter().filter_map(|c| c.to.as_deref()).collect()
+            }
+            _ => Vec::new(),
+        }
+        .into_iter()
+        .filter(|t| !t.trim().is_empty())
+        .collect()
+    }
+
     /// The stable code of the event (its `kind` in JSON and storage).
     pub fn kind(&self) -> &'static str {
         match self {

@@ -269,6 +269,9 @@ pub struct ListFilter {
     pub open_only: bool,
     /// Only this customer's complaints (by their normalised phone number).
     pub customer_phone: Option<String>,
+    /// Only complaints with all the words of this text (full-text search);
+    /// the list is then newest-registered first.
+    pub text: Option<String>,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -415,6 +418,20 @@ impl Db {
             .fetch_one(c)
             .await)?;
         let id = ComplaintId(id);
+        let customer = &new.customer;
+        let texts = [
+            Some(new.description.as_str()),
+            new.restatement.as_deref(),
+            new.subject.as_deref(),
+            new.order_ref.as_deref(),
+            new.plate.as_deref(),
+            new.event_place.as_deref(),
+            new.people_involved.as_deref(),
+            Some(customer.name.as_str()),
+            customer.phone.as_deref(),
+            customer.email.as_deref(),
+        ];
+        crate::search::index_new(&mut tx, id, texts.into_iter().flatten()).await?;
         let complaint = Complaint::new(id, state);
         insert_event(
             &mut tx,
@@ -546,6 +563,19 @@ impl Db {
         if let Some(phone) = &filter.customer_phone {
             w.push("cu.phone = ?", Arg::Text(phone.clone()));
         }
+        let mut order = "c.received_at DESC, c.id DESC";
+        if let Some(text) = &filter.text {
+            let terms = kesu_classify::search::query_terms(text);
+            if terms.is_empty() {
+                // Nothing to search by (punctuation, emoji, stop words).
+                w.raw("1 = 0".to_owned());
+            } else {
+                let (clause, query) = crate::search::match_clause(self, &terms, w.args.len() + 1);
+                w.args.push(Arg::Text(query));
+                w.raw(clause);
+                order = "c.id DESC";
+            }
+        }
         let per_page = filter.per_page.clamp(1, 200);
         let page = filter.page.max(1);
         let offset = i64::from(page - 1) * i64::from(per_page);
@@ -554,7 +584,7 @@ impl Db {
              d.name AS department_name, u.display_name AS assignee_name, c.description \
              FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
              LEFT JOIN departments d ON d.id = c.department_id LEFT JOIN users u ON u.id = c.assignee_id{} \
-             ORDER BY c.received_at DESC, c.id DESC LIMIT {} OFFSET {offset}",
+             ORDER BY {order} LIMIT {} OFFSET {offset}",
             w.sql(),
             per_page + 1
         );
@@ -796,13 +826,16 @@ pub async fn record(
     let max: Option<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT MAX(seq) FROM complaint_events WHERE complaint_id = $1").bind(id.0).fetch_one(c).await)?;
     let mut seq = max.unwrap_or(0);
     let t = ms(now);
+    let mut words = Vec::new();
     for event in events {
         let from = after.state;
         after.apply(event);
         seq += 1;
         insert_event(tx, id, seq, event, Some(from), after.state, actor, now).await?;
         side_effects(tx, id, event, actor, t).await?;
+        words.extend(event.searchable_text());
     }
+    crate::search::index_more(tx, id, &words).await?;
     let closed_at = (after.state == State::Closed).then_some(t);
     let sql = "UPDATE complaints SET state = $1, severity = $2, category = $3, department_id = $4, assignee_id = $5, taken_over = $6, \
                proposals = $7, current_round = $8, current_compensation_fen = $9, tasks = $10, execution_done = $11, agreement_attached = $12, \

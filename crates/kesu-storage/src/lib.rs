@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod complaints;
 pub mod org;
 pub mod privacy;
+pub mod search;
 pub mod setup;
 pub mod templates;
 pub mod testing;

@@ -1678,7 +1678,8 @@ both_backends!(
 // The two schemas
 // ---------------------------------------------------------------------------
 
-/// (table, column) → nullable, for every table but sqlx's own.
+/// (table, column) → nullable, for every table but sqlx's own and SQLite's
+/// full-text index (FTS5's virtual table and its shadow tables).
 async fn columns(db: &Db) -> BTreeMap<(String, String), bool> {
     match db {
         Db::Sqlite(p, _) => {
@@ -1687,7 +1688,8 @@ async fn columns(db: &Db) -> BTreeMap<(String, String), bool> {
             // `sessions.token_hash`, `settings.key` and `number_counters.day`
             // would accept NULL there, though kesu never writes one.
             let sql = "SELECT m.name, c.name, c.\"notnull\", c.pk FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-                       WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'";
+                       WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations' \
+                       AND m.name NOT LIKE 'complaint_fts%'";
             let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(sql)
                 .fetch_all(p)
                 .await
@@ -1773,6 +1775,165 @@ both_backends!(
             assert!(codes.iter().any(|x| x == c), "{c} in {codes:?}");
         }
         assert!(t.db.load_template("no_such", now).await.is_err());
+        t.drop_async().await;
+    }
+);
+
+// ---------------------------------------------------------------------------
+// Full-text search
+// ---------------------------------------------------------------------------
+
+fn searching(text: &str) -> ListFilter {
+    ListFilter {
+        text: Some(text.to_owned()),
+        ..filter()
+    }
+}
+
+async fn found(db: &Db, actor: &Actor, f: &ListFilter) -> Vec<String> {
+    let page = db.list_complaints(actor, f).await.expect("search");
+    numbers(&page).into_iter().map(str::to_owned).collect()
+}
+
+both_backends!(
+    async fn search_finds_chinese_words_not_substrings_and_follows_changes(backend: Backend) {
+        let Some(t) = TestDb::new(backend).await else {
+            return;
+        };
+        let db = &t.db;
+        let o = org(db).await;
+        let mut bridge = intake(DAY1, at(0), Channel::Phone, "13800000001");
+        bridge.description = "在南京市长江大桥上车抛锚，救援两小时才到".to_owned();
+        bridge.plate = Some("苏A12345".to_owned());
+        let (_, bridge) = register(db, &bridge, Some(&o.agent), at(1)).await;
+        let mut refund = intake(DAY1, at(2), Channel::Email, "13800000002");
+        refund.description = "申請退款三週了還沒到賬".to_owned();
+        refund.order_ref = Some("JD20261101889".to_owned());
+        refund.customer.name = "李秀英".to_owned();
+        let (_, refund) = register(db, &refund, Some(&o.agent), at(3)).await;
+        let mut mayor = intake(DAY1, at(4), Channel::Phone, "13800000003");
+        mayor.description = "市长热线也打过了，刹车片还是异响".to_owned();
+        let (_, mayor) = register(db, &mayor, Some(&o.agent), at(5)).await;
+        let mut brakes = intake(DAY1, at(6), Channel::Phone, "13800000004");
+        brakes.description = "刹车失灵差点出事".to_owned();
+        let (_, brakes) = register(db, &brakes, Some(&o.agent), at(7)).await;
+
+        // Words, not substrings: 市长 is not inside 南京市长江大桥.
+        assert_eq!(
+            found(db, &o.agent, &searching("市长")).await,
+            vec![mayor.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("长江大桥")).await,
+            vec![bridge.clone()]
+        );
+        // A two-character word inside longer ones; newest registered first.
+        assert_eq!(
+            found(db, &o.agent, &searching("刹车")).await,
+            vec![brakes.clone(), mayor.clone()]
+        );
+        // Traditional text, details and the customer are found too.
+        assert_eq!(
+            found(db, &o.agent, &searching("退款")).await,
+            vec![refund.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("jd20261101889")).await,
+            vec![refund.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("李秀英")).await,
+            vec![refund.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("苏A12345")).await,
+            vec![bridge.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("13800000004")).await,
+            vec![brakes.clone()]
+        );
+        // Every word must be present.
+        assert_eq!(
+            found(db, &o.agent, &searching("刹车 异响")).await,
+            vec![mayor.clone()]
+        );
+        assert!(
+            found(db, &o.agent, &searching("刹车 退款"))
+                .await
+                .is_empty()
+        );
+        // Nothing to search by finds nothing rather than everything.
+        assert!(found(db, &o.agent, &searching("，。！")).await.is_empty());
+
+        // The index follows the complaint: a contact note's words are found.
+        act(
+            db,
+            &brakes,
+            &o.agent,
+            Command::LogContact {
+                method: ContactMethod::Phone,
+                summary: "客户要求全额退款并赔偿误工费".to_owned(),
+            },
+            at(10),
+        )
+        .await;
+        assert_eq!(
+            found(db, &o.agent, &searching("退款")).await,
+            vec![brakes.clone(), refund.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("误工费")).await,
+            vec![brakes.clone()]
+        );
+
+        // Search combines with the list filters and the reader's visibility.
+        let classify = Command::Classify {
+            category: "refund_return".to_owned(),
+            severity: Severity::General,
+            signals: vec![],
+            reason: None,
+        };
+        act(db, &refund, &o.agent, classify, at(11)).await;
+        let mut f = searching("退款");
+        f.state = Some(State::Registered);
+        assert_eq!(
+            found(db, &o.agent, &f).await,
+            vec![brakes.clone(), refund.clone()]
+        );
+        f.channel = Some(Channel::Email);
+        assert_eq!(found(db, &o.agent, &f).await, vec![refund.clone()]);
+        assert!(
+            found(db, &o.finance_manager, &searching("退款"))
+                .await
+                .is_empty(),
+            "a department that was never asked sees none of them"
+        );
+
+        // Complaints from before the index are indexed at start, history included.
+        assert_eq!(
+            db.index_unindexed(100).await.expect("index"),
+            0,
+            "all are indexed"
+        );
+        let wipe = "DELETE FROM complaint_search";
+        match db {
+            Db::Sqlite(p, _) => sqlx::query(wipe).execute(p).await.map(|_| ()),
+            Db::Pg(p) => sqlx::query(wipe).execute(p).await.map(|_| ()),
+        }
+        .expect("wipe the index");
+        assert!(found(db, &o.agent, &searching("刹车")).await.is_empty());
+        assert_eq!(db.index_unindexed(3).await.expect("index"), 3);
+        assert_eq!(db.index_unindexed(3).await.expect("index"), 1);
+        assert_eq!(db.index_unindexed(3).await.expect("index"), 0);
+        assert_eq!(
+            found(db, &o.agent, &searching("误工费")).await,
+            vec![brakes.clone()]
+        );
+        assert_eq!(
+            found(db, &o.agent, &searching("市长")).await,
+            vec![mayor.clone()]
+        );
         t.drop_async().await;
     }
 );
