@@ -303,6 +303,7 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
     );
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
+    let indexer = tokio::spawn(index_unindexed(db.clone()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -311,8 +312,32 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
         .await
         .context("server failed")?;
     sweeper.abort();
+    indexer.abort();
     db.close().await;
     Ok(())
+}
+
+/// Adds complaints registered before the search index existed (an upgraded
+/// database) to it, a batch at a time, so that search soon finds them all.
+/// Every node may run it: a complaint indexed twice gets the same row.
+async fn index_unindexed(db: Db) {
+    let mut total = 0;
+    loop {
+        match db.index_unindexed(500).await {
+            Ok(0) => break,
+            Ok(n) => total += n,
+            Err(e) => {
+                tracing::warn!(error = %e, "search indexing failed; retrying in a minute");
+                tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(
+            complaints = total,
+            "older complaints added to the search index"
+        );
+    }
 }
 
 /// Removes expired sessions once an hour (any node may do it; it is idempotent).

@@ -143,6 +143,10 @@ pub struct ListQuery {
     pub site: Option<String>,
     /// The customer's phone number.
     pub phone: Option<String>,
+    /// Words to search for (Chinese is cut into words: 退款 finds 申请退款,
+    /// 市长 does not find 南京市长江大桥); every word must be present. With a
+    /// search the list is newest-registered first.
+    pub q: Option<String>,
     pub severity: Option<String>,
     pub channel: Option<String>,
     /// `true` for open complaints only.
@@ -150,6 +154,9 @@ pub struct ListQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,
 }
+
+/// The longest search text taken.
+const MAX_QUERY_CHARS: usize = 200;
 
 impl ListQuery {
     /// Parses a raw query string; unknown keys are ignored.
@@ -234,6 +241,18 @@ impl ListQuery {
                 .filter(|p| !p.is_empty())
             {
                 Some(p) => Some(kesu_domain::input::phone("phone", p)?),
+                None => None,
+            },
+            text: match self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                Some(q) if q.chars().count() > MAX_QUERY_CHARS => {
+                    return Err(Failure::Invalid(InputError::new(
+                        "q",
+                        InputProblem::TooLong {
+                            max: MAX_QUERY_CHARS,
+                        },
+                    )));
+                }
+                Some(q) => Some(q.to_owned()),
                 None => None,
             },
             severity: opt("severity", &self.severity)?,

@@ -46,6 +46,8 @@ struct QueuePage {
     heading: String,
     mine: bool,
     open_only: bool,
+    /// The search text, when searching.
+    search: String,
     states: Vec<Opt>,
     severities: Vec<Opt>,
     channels: Vec<Opt>,
@@ -68,6 +70,7 @@ fn link_with_page(q: &ListQuery, page: u32) -> String {
         ("department", &q.department),
         ("site", &q.site),
         ("phone", &q.phone),
+        ("q", &q.q),
         ("open", &q.open),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
@@ -134,6 +137,7 @@ async fn queue_page(
         }),
         mine,
         open_only: filter.open_only,
+        search: filter.text.clone().unwrap_or_default(),
         states: LifecycleState::ALL
             .iter()
             .map(|s| {
@@ -185,7 +189,8 @@ async fn queue_page(
 }
 
 /// The header's search box: a complaint number opens the complaint, a phone
-/// number lists that customer's complaints; anything else says what it takes.
+/// number lists that customer's complaints, anything else is searched for in
+/// the text of every complaint the reader may see.
 async fn find(RawQuery(raw): RawQuery) -> Result<Response, Failure> {
     use axum::response::{IntoResponse, Redirect};
     #[derive(serde::Deserialize, Default)]
@@ -203,8 +208,7 @@ async fn find(RawQuery(raw): RawQuery) -> Result<Response, Failure> {
         s.append_pair("queue", "team").append_pair("phone", &phone);
         return Ok(Redirect::to(&format!("/complaints?{}", s.finish())).into_response());
     }
-    Err(Failure::Invalid(kesu_domain::input::InputError::new(
-        "q",
-        kesu_domain::input::InputProblem::BadNumber,
-    )))
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("queue", "team").append_pair("q", text);
+    Ok(Redirect::to(&format!("/complaints?{}", s.finish())).into_response())
 }

@@ -806,7 +806,42 @@ both_backends!(
         let general = list("severity=general".into()).await;
         assert_eq!(numbers(&general).len(), 5);
         let only_dispatched = list("state=dispatched".into()).await;
-        assert_eq!(numbers(&only_dispatched), vec![dispatched]);
+        assert_eq!(numbers(&only_dispatched), vec![dispatched.clone()]);
+
+        // Words search the text; with filters, only what matches both.
+        let brakes = number(
+            &app.create_complaint(
+                "agent1",
+                json!({"description": "刚换的刹车片就异响，要求退款", "channel": "wechat"}),
+            )
+            .await,
+        );
+        let q = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        assert_eq!(
+            numbers(&list(format!("q={}", q("刹车"))).await),
+            vec![brakes.clone()]
+        );
+        assert_eq!(
+            numbers(&list(format!("q={}&channel=wechat", q("退款 异响"))).await),
+            vec![brakes.clone()]
+        );
+        assert!(numbers(&list(format!("q={}&channel=phone", q("刹车"))).await).is_empty());
+        // The seven sample complaints smell (异味); the dispatched one is about a cashier.
+        assert_eq!(numbers(&list(format!("q={}", q("异味"))).await).len(), 7);
+        assert_eq!(
+            numbers(&list(format!("q={}", q("收银员"))).await),
+            vec![dispatched.clone()]
+        );
+        assert!(numbers(&list(format!("q={}", q("😀，"))).await).is_empty());
+        let p = agent
+            .get(&format!("/api/v1/complaints?q={}", q(&"退款".repeat(101))))
+            .await;
+        assert_problem(&p, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        assert!(
+            p.1.to_string().contains("\"q\""),
+            "names the field: {}",
+            p.1
+        );
 
         // Unknown filter values are refused, not ignored.
         assert_problem(

@@ -849,9 +849,23 @@ kesu_storage::both_backends!(
             html.contains(&number) && !html.contains("别人"),
             "only the caller's complaints: {to}"
         );
-        let (s, html, _) = b.get("/find?q=hello").await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(html.contains("编号或电话"));
+        // Anything else is searched for in the text, by words.
+        let (s, _, h) = b.get("/find?q=%E5%BC%82%E5%91%B3").await; // 异味
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let to = location(&h);
+        let (_, html, _) = b.get(&to).await;
+        assert!(html.contains(&number), "异味 finds the complaint: {to}");
+        assert!(
+            html.contains(r#"value="异味""#),
+            "the search box keeps the words"
+        );
+        let (s, _, h) = b.get("/find?q=%E5%B8%82%E9%95%BF").await; // 市长
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, html, _) = b.get(&location(&h)).await;
+        assert!(
+            html.contains("没有找到含“市长”的投诉") && !html.contains(&number),
+            "an empty search says so"
+        );
         app.stop().await;
     }
 );
