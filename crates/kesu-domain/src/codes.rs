@@ -179,6 +179,67 @@ code_enum!(
     }
 );
 
+code_enum!(
+    /// A deadline a complaint must keep (R-IN-5, R-CL-4, R-HD-1/3/4/11/12, R-FB-2).
+    ClockKind, "clock" {
+        /// 转交登记: registered within 30 minutes of being taken in elsewhere (R-IN-5).
+        Register = "register",
+        /// 分类: classified within 30 minutes of receipt (R-CL-4).
+        Classify = "classify",
+        /// 分派: dispatched within 30 minutes (R-HD-1).
+        Dispatch = "dispatch",
+        /// 首次联系: the responsible manager calls the customer within 2 hours of dispatch (R-HD-3).
+        FirstContact = "first_contact",
+        /// 初步答复: an initial response within 24 hours (R-HD-4).
+        InitialReply = "initial_reply",
+        /// 进度报告: not resolved after 3 working days: a progress report (R-HD-11).
+        ProgressReport = "progress_report",
+        /// 解决: resolved within 72 hours (R-HD-11).
+        Resolve = "resolve",
+        /// 结果反馈: the result reported back the same day (R-HD-12).
+        ReportBack = "report_back",
+        /// 回访: the follow-up visit between day 5 and day 7 after the result (R-FB-2).
+        FollowUp = "follow_up",
+    }
+);
+
+code_enum!(
+    /// What starts or stops a clock: a step of the lifecycle.
+    Trigger, "trigger" {
+        /// The complaint came in, by any channel or department.
+        Receipt = "receipt",
+        /// It came in somewhere other than customer service (state `received`).
+        TakenIn = "taken_in",
+        /// Customer service completed the registration of a received complaint.
+        Registered = "registered",
+        /// A category was confirmed.
+        Classified = "classified",
+        Dispatched = "dispatched",
+        /// The customer was contacted (contact log).
+        ContactLogged = "contact_logged",
+        /// Execution of the agreed measures was completed.
+        ExecutionCompleted = "execution_completed",
+        /// The result was fed back to the customer.
+        FedBack = "fed_back",
+        FollowedUp = "followed_up",
+        Reopened = "reopened",
+    }
+);
+
+code_enum!(
+    /// Who is told when a deadline is breached, step by step up the ladder.
+    Rung, "rung" {
+        /// The person the complaint is assigned to.
+        Owner = "owner",
+        /// The manager(s) of the responsible department.
+        DepartmentManager = "department_manager",
+        Supervisor = "supervisor",
+        GeneralManager = "general_manager",
+        /// Customer service (agents), for clocks before dispatch.
+        CustomerService = "customer_service",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,12 +13,15 @@
 pub mod access;
 pub mod codes;
 pub mod complaint;
+pub mod deadlines;
 pub mod ids;
 pub mod input;
 pub mod policy;
 
-pub use access::Actor;
-pub use codes::{Channel, ContactMethod, FollowUpOutcome, Role, Severity, Signal, State};
+pub use access::{Acting, Actor};
+pub use codes::{
+    Channel, ClockKind, ContactMethod, FollowUpOutcome, Role, Rung, Severity, Signal, State, Trigger,
+};
 pub use complaint::{Action, Command, Complaint, Event, Refusal};
 pub use ids::{AttachmentId, ComplaintId, DepartmentId, ProposalId, SiteId, TaskId, UserId};
 pub use policy::Policy;
