@@ -417,6 +417,92 @@ impl DeadlinePolicy {
     }
 }
 
+/// Where a running clock stands with its warning and escalation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub warn_at: Option<Timestamp>,
+    pub warned: bool,
+    pub due_at: Timestamp,
+    pub breached: bool,
+    /// Escalation steps already taken.
+    pub escalations: usize,
+}
+
+/// What the sweep must tell, and whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The owner is warned that the deadline nears (or a window opened).
+    Warning,
+    /// Step `step` of the ladder (step 0 comes with the breach itself).
+    Escalation {
+        step: usize,
+        notify: Vec<Rung>,
+    },
+}
+
+impl ClockRule {
+    /// When the sweep must look at this clock next; None when nothing is left.
+    pub fn next_check(&self, p: &Progress) -> Option<Timestamp> {
+        if !p.breached {
+            return Some(match p.warn_at {
+                Some(w) if !p.warned && w < p.due_at => w,
+                _ => p.due_at,
+            });
+        }
+        self.escalation.get(p.escalations).map(|step| {
+            p.due_at
+                .checked_add(SignedDuration::from_mins(step.after_minutes))
+                .unwrap_or(p.due_at)
+        })
+    }
+
+    /// The notices due at `now`, in order; `p` is moved past them. A clock
+    /// found already overdue (kesu was down) skips its warning. A major
+    /// complaint's first step also tells `major_notify`.
+    pub fn due_notices(&self, p: &mut Progress, major: bool, now: Timestamp) -> Vec<Notice> {
+        let mut out = Vec::new();
+        if !p.breached && !p.warned {
+            if let Some(w) = p.warn_at
+                && w <= now
+            {
+                p.warned = true;
+                if p.due_at > now {
+                    out.push(Notice::Warning);
+                }
+            }
+        }
+        if !p.breached && p.due_at <= now {
+            p.breached = true;
+            p.warned = true;
+        }
+        if p.breached {
+            while let Some(step) = self.escalation.get(p.escalations) {
+                let at = p
+                    .due_at
+                    .checked_add(SignedDuration::from_mins(step.after_minutes))
+                    .unwrap_or(p.due_at);
+                if at > now {
+                    break;
+                }
+                let mut notify = step.notify.clone();
+                if p.escalations == 0 && major {
+                    for r in &self.major_notify {
+                        if !notify.contains(r) {
+                            notify.push(*r);
+                        }
+                    }
+                }
+                out.push(Notice::Escalation {
+                    step: p.escalations,
+                    notify,
+                });
+                p.escalations += 1;
+            }
+        }
+        out
+    }
+}
+
 /// The due time (and a window's opening) of a limit started at `from`.
 pub fn due(
     calendar: &SiteCalendar,

@@ -372,125 +372,9 @@ impl Db {
         now: Timestamp,
     ) -> Result<(ComplaintId, ComplaintNumber)> {
         let mut tx = self.begin().await?;
-        let customer_id = find_or_create_customer(&mut tx, &new.customer, now).await?;
-        let counter_sql = "INSERT INTO number_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = number_counters.last + 1 RETURNING last";
-        let day = i64::from(new.day);
-        let seq: i64 =
-            on_tx!(&mut tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
-        let number = ComplaintNumber::new(new.day, seq);
-        let first = Complaint::intake_event(actor, new.channel);
-        let (proposed_severity, proposed_signals) = match &new.proposal {
-            Some(p) => (
-                p.severity,
-                signals_text(&p.signals.iter().map(|(s, _)| *s).collect::<Vec<_>>()),
-            ),
-            None => (Severity::General, String::new()),
-        };
-        let state = if matches!(first, Event::Registered { .. }) {
-            State::Registered
-        } else {
-            State::Received
-        };
-        let sql = "INSERT INTO complaints (number, state, channel, received_at, customer_id, description, restatement, event_time, event_place, \
-                   people_involved, subject, order_ref, plate, urgent, severity, signals, created_by, updated_at, site_id, version) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                   COALESCE($19, (SELECT MIN(id) FROM sites)), 0) RETURNING id";
-        let id: i64 = on_tx!(&mut tx, c => sqlx::query_scalar(sql)
-            .bind(number.as_str())
-            .bind(state.as_str())
-            .bind(new.channel.as_str())
-            .bind(ms(new.received_at))
-            .bind(customer_id)
-            .bind(&new.description)
-            .bind(&new.restatement)
-            .bind(&new.event_time)
-            .bind(&new.event_place)
-            .bind(&new.people_involved)
-            .bind(&new.subject)
-            .bind(&new.order_ref)
-            .bind(&new.plate)
-            .bind(new.urgent)
-            .bind(proposed_severity.as_str())
-            .bind(&proposed_signals)
-            .bind(actor.map(|a| a.user_id.0))
-            .bind(ms(now))
-            .bind(new.site_id.map(|s| s.0))
-            .fetch_one(c)
-            .await)?;
-        let id = ComplaintId(id);
-        let customer = &new.customer;
-        let texts = [
-            Some(new.description.as_str()),
-            new.restatement.as_deref(),
-            new.subject.as_deref(),
-            new.order_ref.as_deref(),
-            new.plate.as_deref(),
-            new.event_place.as_deref(),
-            new.people_involved.as_deref(),
-            Some(customer.name.as_str()),
-            customer.phone.as_deref(),
-            customer.email.as_deref(),
-        ];
-        crate::search::index_new(&mut tx, id, texts.into_iter().flatten()).await?;
-        let complaint = Complaint::new(id, state);
-        insert_event(
-            &mut tx,
-            id,
-            1,
-            &first,
-            None,
-            state,
-            actor.map(|a| a.user_id),
-            now,
-        )
-        .await?;
-        let mut complaint = complaint;
-        // The engine's proposal is written with the row (severity and signals
-        // above) and as the second event, without an actor: no extra update.
-        if let Some(proposed) = &new.proposal {
-            let event = Event::ClassificationProposed {
-                proposed: proposed.clone(),
-            };
-            insert_event(&mut tx, id, 2, &event, Some(state), state, None, now).await?;
-            complaint.apply(&event);
-        }
-        let mut events = Vec::new();
-        // A category, or a severity or signals marked at once, is recorded
-        // as the first classification.
-        if new.category.is_some() || new.severity == Severity::Major || !new.signals.is_empty() {
-            events.push(Event::Classified {
-                category: new.category.clone(),
-                severity: new.severity,
-                signals: new.signals.clone(),
-                reason: None,
-            });
-        }
-        if let Some(by) = actor.map(|a| a.user_id) {
-            for file in &new.attachments {
-                let attachment = insert_attachment(
-                    &mut tx,
-                    id,
-                    file.kind.as_str(),
-                    &file.filename,
-                    &file.content_type,
-                    &file.data,
-                    by,
-                    now,
-                )
-                .await?;
-                events.push(Event::AttachmentAdded {
-                    attachment_id: AttachmentId(attachment),
-                    attachment_kind: file.kind,
-                    filename: file.filename.clone(),
-                    size: i64::try_from(file.data.len()).unwrap_or(i64::MAX),
-                });
-            }
-        }
-        if !events.is_empty() {
-            record(&mut tx, &complaint, &events, actor.map(|a| a.user_id), now).await?;
-        }
+        let created = create_complaint_in(&mut tx, new, actor, now).await?;
         tx.commit().await?;
-        Ok((id, number))
+        Ok(created)
     }
 
     /// A complaint by its number.
@@ -668,6 +552,150 @@ impl Db {
     }
 }
 
+/// Registers a complaint inside an open write transaction (see
+/// [`Db::create_complaint`]), for callers that write more with it (the
+/// portal's tracking code). Nothing is acknowledged before the commit.
+///
+/// # Errors
+/// The driver's error; the caller rolls back.
+pub async fn create_complaint_in(
+    tx: &mut Tx,
+    new: &NewComplaint,
+    actor: Option<&Actor>,
+    now: Timestamp,
+) -> Result<(ComplaintId, ComplaintNumber)> {
+    let customer_id = find_or_create_customer(tx, &new.customer, now).await?;
+    let counter_sql = "INSERT INTO number_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = number_counters.last + 1 RETURNING last";
+    let day = i64::from(new.day);
+    let seq: i64 =
+        on_tx!(tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
+    let number = ComplaintNumber::new(new.day, seq);
+    let first = Complaint::intake_event(actor, new.channel);
+    let (proposed_severity, proposed_signals) = match &new.proposal {
+        Some(p) => (
+            p.severity,
+            signals_text(&p.signals.iter().map(|(s, _)| *s).collect::<Vec<_>>()),
+        ),
+        None => (Severity::General, String::new()),
+    };
+    let state = if matches!(first, Event::Registered { .. }) {
+        State::Registered
+    } else {
+        State::Received
+    };
+    let sql = "INSERT INTO complaints (number, state, channel, received_at, customer_id, description, restatement, event_time, event_place, \
+               people_involved, subject, order_ref, plate, urgent, severity, signals, created_by, updated_at, site_id, version) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+               COALESCE($19, (SELECT MIN(id) FROM sites)), 0) RETURNING id";
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(number.as_str())
+        .bind(state.as_str())
+        .bind(new.channel.as_str())
+        .bind(ms(new.received_at))
+        .bind(customer_id)
+        .bind(&new.description)
+        .bind(&new.restatement)
+        .bind(&new.event_time)
+        .bind(&new.event_place)
+        .bind(&new.people_involved)
+        .bind(&new.subject)
+        .bind(&new.order_ref)
+        .bind(&new.plate)
+        .bind(new.urgent)
+        .bind(proposed_severity.as_str())
+        .bind(&proposed_signals)
+        .bind(actor.map(|a| a.user_id.0))
+        .bind(ms(now))
+        .bind(new.site_id.map(|s| s.0))
+        .fetch_one(c)
+        .await)?;
+    let id = ComplaintId(id);
+    let customer = &new.customer;
+    let texts = [
+        Some(new.description.as_str()),
+        new.restatement.as_deref(),
+        new.subject.as_deref(),
+        new.order_ref.as_deref(),
+        new.plate.as_deref(),
+        new.event_place.as_deref(),
+        new.people_involved.as_deref(),
+        Some(customer.name.as_str()),
+        customer.phone.as_deref(),
+        customer.email.as_deref(),
+    ];
+    crate::search::index_new(tx, id, texts.into_iter().flatten()).await?;
+    let complaint = Complaint::new(id, state);
+    insert_event(
+        tx,
+        id,
+        1,
+        &first,
+        None,
+        state,
+        actor.map(|a| a.user_id),
+        now,
+    )
+    .await?;
+    crate::deadlines::on_events(
+        tx,
+        id,
+        &[crate::deadlines::Step {
+            before: None,
+            after: state,
+            event: &first,
+        }],
+        proposed_severity.max(new.severity),
+        now,
+    )
+    .await?;
+    let mut complaint = complaint;
+    // The engine's proposal is written with the row (severity and signals
+    // above) and as the second event, without an actor: no extra update.
+    if let Some(proposed) = &new.proposal {
+        let event = Event::ClassificationProposed {
+            proposed: proposed.clone(),
+        };
+        insert_event(tx, id, 2, &event, Some(state), state, None, now).await?;
+        complaint.apply(&event);
+    }
+    let mut events = Vec::new();
+    // A category, or a severity or signals marked at once, is recorded
+    // as the first classification.
+    if new.category.is_some() || new.severity == Severity::Major || !new.signals.is_empty() {
+        events.push(Event::Classified {
+            category: new.category.clone(),
+            severity: new.severity,
+            signals: new.signals.clone(),
+            reason: None,
+        });
+    }
+    // Files come with the complaint from staff and from the customer
+    // (the portal: no uploader).
+    for file in &new.attachments {
+        let attachment = store_attachment(
+            tx,
+            id,
+            file.kind.as_str(),
+            &file.filename,
+            &file.content_type,
+            &file.data,
+            actor.map(|a| a.user_id),
+            now,
+        )
+        .await?;
+        events.push(Event::AttachmentAdded {
+            attachment_id: AttachmentId(attachment),
+            attachment_kind: file.kind,
+            filename: file.filename.clone(),
+            size: i64::try_from(file.data.len()).unwrap_or(i64::MAX),
+        });
+    }
+    if !events.is_empty() {
+        record(tx, &complaint, &events, actor.map(|a| a.user_id), now).await?;
+    }
+    Ok((id, number))
+}
+
 /// A known customer found by phone at registration.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CustomerMatch {
@@ -789,6 +817,20 @@ pub async fn insert_attachment(
     by: UserId,
     now: Timestamp,
 ) -> Result<i64> {
+    store_attachment(tx, id, kind, filename, content_type, data, Some(by), now).await
+}
+
+#[expect(clippy::too_many_arguments, reason = "one row of attachments")]
+async fn store_attachment(
+    tx: &mut Tx,
+    id: ComplaintId,
+    kind: &str,
+    filename: &str,
+    content_type: &str,
+    data: &[u8],
+    by: Option<UserId>,
+    now: Timestamp,
+) -> Result<i64> {
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(data));
     let size = i64::try_from(data.len()).map_err(|_| corrupt("size"))?;
@@ -802,7 +844,7 @@ pub async fn insert_attachment(
         .bind(size)
         .bind(&sha)
         .bind(data)
-        .bind(by.0)
+        .bind(by.map(|b| b.0))
         .bind(ms(now))
         .fetch_one(c)
         .await)?)
@@ -827,15 +869,22 @@ pub async fn record(
     let mut seq = max.unwrap_or(0);
     let t = ms(now);
     let mut words = Vec::new();
+    let mut steps = Vec::with_capacity(events.len());
     for event in events {
         let from = after.state;
         after.apply(event);
         seq += 1;
         insert_event(tx, id, seq, event, Some(from), after.state, actor, now).await?;
-        side_effects(tx, id, event, actor, t).await?;
+        side_effects(tx, id, seq, event, actor, t).await?;
         words.extend(event.searchable_text());
+        steps.push(crate::deadlines::Step {
+            before: Some(from),
+            after: after.state,
+            event,
+        });
     }
     crate::search::index_more(tx, id, &words).await?;
+    crate::deadlines::on_events(tx, id, &steps, after.severity, now).await?;
     let closed_at = (after.state == State::Closed).then_some(t);
     let sql = "UPDATE complaints SET state = $1, severity = $2, category = $3, department_id = $4, assignee_id = $5, taken_over = $6, \
                proposals = $7, current_round = $8, current_compensation_fen = $9, tasks = $10, execution_done = $11, agreement_attached = $12, \
@@ -873,11 +922,27 @@ pub async fn record(
 async fn side_effects(
     tx: &mut Tx,
     id: ComplaintId,
+    seq: i64,
     event: &Event,
     actor: Option<UserId>,
     t: i64,
 ) -> Result<()> {
     match event {
+        // The person it is assigned to is told (R-NT-2), unless they did it.
+        Event::Dispatched {
+            assignee_id: Some(user),
+            ..
+        } if Some(*user) != actor => {
+            let number: String = on_tx!(tx, c => sqlx::query_scalar("SELECT number FROM complaints WHERE id = $1").bind(id.0).fetch_one(c).await)?;
+            let payload = crate::deadlines::NoticePayload {
+                number,
+                clock: None,
+                due_at: None,
+                step: None,
+            };
+            let key = format!("assigned:{}:{seq}:user:{}", id.0, user.0);
+            crate::deadlines::notify(tx, &key, user.0, Some(id.0), "assigned", &payload, crate::ts(t)?).await?;
+        }
         Event::Classified { signals, .. } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET signals = $1 WHERE id = $2").bind(signals_text(signals)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
         }

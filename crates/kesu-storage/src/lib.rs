@@ -20,8 +20,11 @@
 //! This crate must not depend on the web layer; it knows nothing of HTTP.
 
 pub mod auth;
+pub mod bulk;
 pub mod catalog;
 pub mod complaints;
+pub mod deadlines;
+pub mod notices;
 pub mod org;
 pub mod privacy;
 pub mod search;

@@ -67,6 +67,19 @@ pub enum Command {
         #[command(subcommand)]
         command: ClassifyCommand,
     },
+    /// Fill an empty desk with realistic generated complaints (benchmarks, demonstrations).
+    Generate(crate::generate::GenerateArgs),
+    /// Time kesu's work on the data that is there.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Full-text search with a state filter: p50/p95/p99 of the first page.
+    Search(crate::generate::BenchSearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -153,6 +166,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { listen } => serve(&cli.global, &listen).await,
         Command::Classify { command } => crate::classify_cmd::run(command),
+        Command::Generate(args) => {
+            let db = open(&cli.global).await?;
+            crate::generate::generate(&db, &args).await
+        }
+        Command::Bench {
+            command: BenchCommand::Search(args),
+        } => {
+            let db = open(&cli.global).await?;
+            crate::generate::bench_search(&db, &args).await
+        }
         Command::User {
             command:
                 UserCommand::Add {

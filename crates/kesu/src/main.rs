@@ -3,6 +3,8 @@
 
 mod classify_cmd;
 mod cli;
+mod fake;
+mod generate;
 
 use std::process::ExitCode;
 

@@ -385,3 +385,55 @@ fn the_policy_is_data_that_round_trips_as_json() {
     let kinds: Vec<ClockKind> = policy.rules.iter().map(|r| r.kind).collect();
     assert_eq!(kinds, ClockKind::ALL.to_vec(), "a rule for every clock");
 }
+
+#[test]
+fn the_sweep_warns_then_escalates_step_by_step_and_skips_a_stale_warning() {
+    let policy = DeadlinePolicy::default();
+    let rule = policy.rule(ClockKind::FirstContact).cloned().unwrap_or_else(|| panic!("rule"));
+    let due = t("2025-11-03T12:00:00+08:00");
+    let mut p = Progress {
+        warn_at: Some(t("2025-11-03T11:30:00+08:00")),
+        warned: false,
+        due_at: due,
+        breached: false,
+        escalations: 0,
+    };
+    assert_eq!(rule.next_check(&p), Some(t("2025-11-03T11:30:00+08:00")));
+    assert!(rule.due_notices(&mut p, false, t("2025-11-03T11:00:00+08:00")).is_empty());
+    assert_eq!(
+        rule.due_notices(&mut p, false, t("2025-11-03T11:31:00+08:00")),
+        vec![Notice::Warning]
+    );
+    assert_eq!(rule.next_check(&p), Some(due));
+    // The breach tells the owner and the department manager, and on a major
+    // complaint the general manager too.
+    assert_eq!(
+        rule.due_notices(&mut p, true, due),
+        vec![Notice::Escalation {
+            step: 0,
+            notify: vec![Rung::Owner, Rung::DepartmentManager, Rung::GeneralManager]
+        }]
+    );
+    assert_eq!(rule.next_check(&p), Some(t("2025-11-03T13:00:00+08:00")));
+    assert_eq!(
+        rule.due_notices(&mut p, true, t("2025-11-03T13:00:00+08:00")),
+        vec![Notice::Escalation {
+            step: 1,
+            notify: vec![Rung::Supervisor]
+        }]
+    );
+    assert_eq!(rule.next_check(&p), None);
+    assert!(rule.due_notices(&mut p, true, t("2025-11-04T13:00:00+08:00")).is_empty());
+
+    // Found two hours late (kesu was down): no warning, both steps at once.
+    let mut late = Progress {
+        warn_at: Some(t("2025-11-03T11:30:00+08:00")),
+        warned: false,
+        due_at: due,
+        breached: false,
+        escalations: 0,
+    };
+    let notices = rule.due_notices(&mut late, false, t("2025-11-03T14:00:00+08:00"));
+    assert_eq!(notices.len(), 2);
+    assert!(!notices.contains(&Notice::Warning));
+}

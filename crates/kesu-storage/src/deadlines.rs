@@ -1,0 +1,495 @@
+//! Clocks in the database: started, paused, resumed and stopped in the
+//! transaction that records the events (so a deadline can never disagree
+//! with the history), and the sweep that warns, records breaches and
+//! escalates — once, whichever node and however late it runs.
+//!
+//! The sweep claims due clocks by `next_check_at` with `FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL (SQLite has one writer at a time), moves them past
+//! what it did and writes the notices in the same transaction; each notice
+//! has a unique key, so even a replayed step cannot tell anyone twice.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use kesu_calendar::{CalendarSettings, HolidayTable, SiteCalendar, YearSchedule};
+use kesu_domain::codes::{ClockKind, Rung, Severity, State};
+use kesu_domain::complaint::Event;
+use kesu_domain::deadlines::{ClockChange, DeadlinePolicy, Notice, Progress, Running, Situation};
+use kesu_domain::ids::ComplaintId;
+use serde::Serialize;
+
+use crate::{Db, Result, StorageError, Tx, ms, on_db, on_tx};
+
+/// The settings key of the deadline policy.
+pub const DEADLINE_POLICY_KEY: &str = "deadline_policy";
+
+/// One event with the states around it, as `record` applies them.
+pub(crate) struct Step<'a> {
+    pub before: Option<State>,
+    pub after: State,
+    pub event: &'a Event,
+}
+
+async fn policy_in(tx: &mut Tx) -> Result<DeadlinePolicy> {
+    let raw: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(DEADLINE_POLICY_KEY)
+        .fetch_optional(c)
+        .await)?;
+    Ok(raw
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default())
+}
+
+/// The holiday table: the shipped years plus the admin's uploads.
+async fn holidays_in(tx: &mut Tx) -> Result<Option<Arc<HolidayTable>>> {
+    let rows: Vec<(i64, String)> = on_tx!(tx, c => sqlx::query_as("SELECT year, source FROM holiday_years ORDER BY year")
+        .fetch_all(c)
+        .await)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let years = rows.iter().filter_map(|(year, source)| {
+        YearSchedule::from_holiday_cn_json_for(i16::try_from(*year).ok()?, source).ok()
+    });
+    Ok(Some(Arc::new(HolidayTable::shipped_with(years))))
+}
+
+/// A site's calendar from its stored settings (defaults when none or unreadable).
+pub(crate) fn calendar_of(raw: Option<&str>, holidays: Option<Arc<HolidayTable>>) -> SiteCalendar {
+    let settings: CalendarSettings = raw
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    let calendar = SiteCalendar::new(settings).unwrap_or_default();
+    match holidays {
+        Some(h) => calendar.with_holidays(h),
+        None => calendar,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RunningRow {
+    kind: String,
+    started_at: i64,
+    due_at: i64,
+    warn_at: Option<i64>,
+    paused_at: Option<i64>,
+    fast: bool,
+}
+
+fn ts(v: i64) -> Timestamp {
+    crate::ts(v).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// Starts, stops, pauses and moves the complaint's clocks for events just
+/// recorded. Called by `create_complaint` and `record` in their transaction.
+pub(crate) async fn on_events(
+    tx: &mut Tx,
+    id: ComplaintId,
+    steps: &[Step<'_>],
+    severity: Severity,
+    now: Timestamp,
+) -> Result<()> {
+    if steps.iter().all(|s| {
+        kesu_domain::deadlines::triggers(s.before, s.event).is_empty()
+            && s.before == Some(s.after)
+            && !matches!(s.event, Event::Classified { .. })
+    }) {
+        return Ok(());
+    }
+    let policy = policy_in(tx).await?;
+    let (urgent, calendar_raw): (bool, Option<String>) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT c.urgent, s.calendar FROM complaints c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id = $1")
+        .bind(id.0)
+        .fetch_one(c)
+        .await)?;
+    let holidays = holidays_in(tx).await?;
+    let calendar = calendar_of(calendar_raw.as_deref(), holidays);
+    let rows: Vec<RunningRow> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT kind, started_at, due_at, warn_at, paused_at, fast FROM deadlines WHERE complaint_id = $1 AND ended_at IS NULL ORDER BY id")
+        .bind(id.0)
+        .fetch_all(c)
+        .await)?;
+    let mut running: Vec<Running> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(Running {
+                kind: r.kind.parse().ok()?,
+                started_at: ts(r.started_at),
+                due_at: ts(r.due_at),
+                warn_at: r.warn_at.map(ts),
+                paused_at: r.paused_at.map(ts),
+                fast: r.fast,
+            })
+        })
+        .collect();
+    let fast = urgent || severity == Severity::Major;
+    let mut changes = Vec::new();
+    for s in steps {
+        changes.extend(policy.on_event(
+            &calendar,
+            &mut running,
+            Situation {
+                before: s.before,
+                after: s.after,
+                fast,
+                urgent,
+            },
+            s.event,
+            now,
+        ));
+    }
+    for change in &changes {
+        write_change(tx, id, &policy, change).await?;
+    }
+    Ok(())
+}
+
+fn first_check(
+    policy: &DeadlinePolicy,
+    kind: ClockKind,
+    warn_at: Option<Timestamp>,
+    due_at: Timestamp,
+) -> Option<i64> {
+    let progress = Progress {
+        warn_at,
+        warned: false,
+        due_at,
+        breached: false,
+        escalations: 0,
+    };
+    policy
+        .rule(kind)
+        .and_then(|r| r.next_check(&progress))
+        .map(ms)
+}
+
+async fn write_change(
+    tx: &mut Tx,
+    id: ComplaintId,
+    policy: &DeadlinePolicy,
+    change: &ClockChange,
+) -> Result<()> {
+    let n = match *change {
+        ClockChange::Start {
+            kind,
+            started_at,
+            due_at,
+            earliest_at,
+            warn_at,
+            fast,
+        } => {
+            let sql = "INSERT INTO deadlines (complaint_id, kind, fast, started_at, earliest_at, due_at, warn_at, next_check_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            on_tx!(tx, c => sqlx::query(sql)
+                .bind(id.0)
+                .bind(kind.as_str())
+                .bind(fast)
+                .bind(ms(started_at))
+                .bind(earliest_at.map(ms))
+                .bind(ms(due_at))
+                .bind(warn_at.map(ms))
+                .bind(first_check(policy, kind, warn_at, due_at))
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?
+        }
+        ClockChange::Stop { kind, at } => {
+            let sql = "UPDATE deadlines SET ended_at = $1, \
+                       met_at = CASE WHEN $1 <= due_at AND breached_at IS NULL THEN $1 ELSE NULL END, \
+                       breached_at = CASE WHEN breached_at IS NULL AND $1 > due_at THEN due_at ELSE breached_at END, \
+                       paused_at = NULL, next_check_at = NULL \
+                       WHERE complaint_id = $2 AND kind = $3 AND ended_at IS NULL";
+            on_tx!(tx, c => sqlx::query(sql).bind(ms(at)).bind(id.0).bind(kind.as_str()).execute(c).await.map(|r| r.rows_affected()))?
+        }
+        ClockChange::Cancel { kind, at } => {
+            let sql = "UPDATE deadlines SET ended_at = $1, cancelled = TRUE, paused_at = NULL, next_check_at = NULL \
+                       WHERE complaint_id = $2 AND kind = $3 AND ended_at IS NULL";
+            on_tx!(tx, c => sqlx::query(sql).bind(ms(at)).bind(id.0).bind(kind.as_str()).execute(c).await.map(|r| r.rows_affected()))?
+        }
+        ClockChange::Pause { kind, at } => {
+            let sql = "UPDATE deadlines SET paused_at = $1, next_check_at = NULL WHERE complaint_id = $2 AND kind = $3 AND ended_at IS NULL";
+            on_tx!(tx, c => sqlx::query(sql).bind(ms(at)).bind(id.0).bind(kind.as_str()).execute(c).await.map(|r| r.rows_affected()))?
+        }
+        ClockChange::Resume {
+            kind,
+            due_at,
+            warn_at,
+            ..
+        }
+        | ClockChange::Retime {
+            kind,
+            due_at,
+            warn_at,
+        } => {
+            // Already warned or breached clocks keep that; only the times move.
+            let sql = "UPDATE deadlines SET paused_at = NULL, due_at = $1, warn_at = $2, fast = (fast OR $3), \
+                       next_check_at = CASE WHEN breached_at IS NOT NULL THEN next_check_at \
+                                            WHEN warned_at IS NULL AND $2 IS NOT NULL AND $2 < $1 THEN $2 ELSE $1 END \
+                       WHERE complaint_id = $4 AND kind = $5 AND ended_at IS NULL";
+            let retime = matches!(change, ClockChange::Retime { .. });
+            on_tx!(tx, c => sqlx::query(sql)
+                .bind(ms(due_at))
+                .bind(warn_at.map(ms))
+                .bind(retime)
+                .bind(id.0)
+                .bind(kind.as_str())
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?
+        }
+    };
+    if n > 1 {
+        return Err(StorageError::Corrupt(format!(
+            "complaint {} has {n} running clocks of one kind",
+            id.0
+        )));
+    }
+    Ok(())
+}
+
+/// A complaint's deadline as lists and the API show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeadlineRow {
+    pub kind: String,
+    pub fast: bool,
+    pub started_at: i64,
+    pub earliest_at: Option<i64>,
+    pub due_at: i64,
+    pub paused_at: Option<i64>,
+    pub met_at: Option<i64>,
+    pub breached_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub cancelled: bool,
+}
+
+impl DeadlineRow {
+    /// Still running (possibly paused).
+    pub fn running(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// What one sweep pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub clocks: usize,
+    pub warnings: usize,
+    pub breaches: usize,
+    pub notices: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    complaint_id: i64,
+    kind: String,
+    due_at: i64,
+    warn_at: Option<i64>,
+    warned_at: Option<i64>,
+    breached_at: Option<i64>,
+    escalations: i64,
+    number: String,
+    severity: String,
+    department_id: Option<i64>,
+    assignee_id: Option<i64>,
+    site_id: Option<i64>,
+}
+
+/// What a notice says; rendered in the reader's language when shown.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct NoticePayload {
+    pub number: String,
+    pub clock: Option<String>,
+    pub due_at: Option<i64>,
+    pub step: Option<usize>,
+}
+
+impl Db {
+    /// The complaint's clocks, oldest first.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn deadlines(&self, id: ComplaintId) -> Result<Vec<DeadlineRow>> {
+        let sql = "SELECT kind, fast, started_at, earliest_at, due_at, paused_at, met_at, breached_at, ended_at, cancelled \
+                   FROM deadlines WHERE complaint_id = $1 ORDER BY id";
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_all(p).await)?)
+    }
+
+    /// The deadline policy, or the seeds' defaults when none was saved.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn deadline_policy(&self) -> Result<DeadlinePolicy> {
+        let raw: Option<String> = on_db!(self, p => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(DEADLINE_POLICY_KEY)
+            .fetch_optional(p)
+            .await)?;
+        Ok(raw
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default())
+    }
+
+    /// One pass of the deadline sweep at `now`: up to `limit` due clocks.
+    /// Returns what it did; call again while `clocks == limit`.
+    ///
+    /// # Errors
+    /// The driver's error; the pass is rolled back and nothing is told.
+    pub async fn sweep_deadlines(&self, now: Timestamp, limit: u32) -> Result<SweepReport> {
+        let mut tx = self.begin().await?;
+        let policy = policy_in(&mut tx).await?;
+        let lock = if matches!(tx, Tx::Pg(_)) {
+            " FOR UPDATE OF d SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT d.id, d.complaint_id, d.kind, d.due_at, d.warn_at, d.warned_at, d.breached_at, d.escalations, \
+             c.number, c.severity, c.department_id, c.assignee_id, c.site_id \
+             FROM deadlines d JOIN complaints c ON c.id = d.complaint_id \
+             WHERE d.next_check_at IS NOT NULL AND d.next_check_at <= $1 ORDER BY d.next_check_at LIMIT {limit}{lock}"
+        );
+        let due: Vec<DueRow> = on_tx!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(ms(now)).fetch_all(c).await)?;
+        let mut report = SweepReport {
+            clocks: due.len(),
+            ..SweepReport::default()
+        };
+        for d in &due {
+            let Some(rule) = d
+                .kind
+                .parse::<ClockKind>()
+                .ok()
+                .and_then(|k| policy.rule(k))
+            else {
+                // A clock whose rule was switched off: nothing more to do.
+                on_tx!(&mut tx, c => sqlx::query("UPDATE deadlines SET next_check_at = NULL WHERE id = $1").bind(d.id).execute(c).await.map(|r| r.rows_affected()))?;
+                continue;
+            };
+            let mut p = Progress {
+                warn_at: d.warn_at.map(ts),
+                warned: d.warned_at.is_some(),
+                due_at: ts(d.due_at),
+                breached: d.breached_at.is_some(),
+                escalations: usize::try_from(d.escalations).unwrap_or(0),
+            };
+            let was_breached = p.breached;
+            let notices = rule.due_notices(&mut p, d.severity == "major", now);
+            for notice in &notices {
+                let (rungs, step, kind): (Vec<Rung>, Option<usize>, &str) = match notice {
+                    Notice::Warning => {
+                        report.warnings += 1;
+                        (vec![Rung::Owner], None, "deadline_warning")
+                    }
+                    Notice::Escalation { step, notify } => {
+                        (notify.clone(), Some(*step), "deadline_breached")
+                    }
+                };
+                let users = recipients(&mut tx, d, &rungs).await?;
+                let payload = NoticePayload {
+                    number: d.number.clone(),
+                    clock: Some(d.kind.clone()),
+                    due_at: Some(d.due_at),
+                    step,
+                };
+                let what = step.map_or_else(|| "warn".to_owned(), |s| format!("step{s}"));
+                for user in users {
+                    let key = format!("deadline:{}:{what}:user:{user}", d.id);
+                    report.notices +=
+                        notify(&mut tx, &key, user, Some(d.complaint_id), kind, &payload, now).await?;
+                }
+            }
+            if p.breached && !was_breached {
+                report.breaches += 1;
+            }
+            let next = rule.next_check(&p).map(ms);
+            let sql = "UPDATE deadlines SET warned_at = CASE WHEN $1 AND warned_at IS NULL THEN $2 ELSE warned_at END, \
+                       breached_at = CASE WHEN $3 AND breached_at IS NULL THEN due_at ELSE breached_at END, \
+                       escalations = $4, next_check_at = $5 WHERE id = $6";
+            on_tx!(&mut tx, c => sqlx::query(sql)
+                .bind(p.warned)
+                .bind(ms(now))
+                .bind(p.breached)
+                .bind(i64::try_from(p.escalations).unwrap_or(0))
+                .bind(next)
+                .bind(d.id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+/// The active users a rung of the ladder names for this complaint: its
+/// owner, its department's managers, and the supervisors, general managers
+/// or customer-service agents of its site (or of the group).
+async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<i64>> {
+    let mut users: Vec<i64> = Vec::new();
+    for rung in rungs {
+        let found: Vec<i64> = match rung {
+            Rung::Owner => match d.assignee_id {
+                Some(a) => vec![a],
+                None => by_role(tx, "manager", d.department_id, d.site_id).await?,
+            },
+            Rung::DepartmentManager => match d.department_id {
+                Some(_) => by_role(tx, "manager", d.department_id, d.site_id).await?,
+                None => Vec::new(),
+            },
+            Rung::Supervisor => by_role(tx, "supervisor", None, d.site_id).await?,
+            Rung::GeneralManager => by_role(tx, "gm", None, d.site_id).await?,
+            Rung::CustomerService => by_role(tx, "agent", None, d.site_id).await?,
+        };
+        for u in found {
+            if !users.contains(&u) {
+                users.push(u);
+            }
+        }
+    }
+    Ok(users)
+}
+
+async fn by_role(
+    tx: &mut Tx,
+    role: &str,
+    department: Option<i64>,
+    site: Option<i64>,
+) -> Result<Vec<i64>> {
+    let sql = "SELECT u.id FROM users u LEFT JOIN departments dp ON dp.id = u.department_id LEFT JOIN sites st ON st.id = dp.site_id \
+               WHERE u.active = TRUE AND (',' || u.roles || ',') LIKE $1 \
+               AND ($2 IS NULL OR u.department_id = $2) \
+               AND ($3 IS NULL OR dp.id IS NULL OR st.is_group = TRUE OR st.id = $3) ORDER BY u.id";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(format!("%,{role},%"))
+        .bind(department)
+        .bind(site)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Writes an in-app notice once: a second write with the same key is ignored.
+/// Returns 1 when written.
+pub(crate) async fn notify(
+    tx: &mut Tx,
+    key: &str,
+    user: i64,
+    complaint: Option<i64>,
+    kind: &str,
+    payload: &NoticePayload,
+    now: Timestamp,
+) -> Result<usize> {
+    let payload =
+        serde_json::to_string(payload).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let sql = "INSERT INTO notifications (key, user_id, complaint_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+               ON CONFLICT (key) DO NOTHING";
+    let n = on_tx!(tx, c => sqlx::query(sql)
+        .bind(key)
+        .bind(user)
+        .bind(complaint)
+        .bind(kind)
+        .bind(&payload)
+        .bind(ms(now))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
