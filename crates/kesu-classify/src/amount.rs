@@ -439,8 +439,10 @@ fn parse_chinese(chars: &[char], start: usize) -> Option<(f64, usize, bool, bool
             _ => section += d,
         }
     }
+    // 七千五, 两千八: the short form with a final digit is how people say money.
+    let short_form = digit.is_some() && last_unit == Some(1_000.0) && !zero_seen;
     total += section;
-    Some((total, j, approximate, big_unit))
+    Some((total, j, approximate, big_unit || short_form))
 }
 
 /// A currency word at `j`: its length.
