@@ -211,6 +211,9 @@ struct Rule {
     needs_after: &'static [&'static str],
     /// Does not fire with one of these in the clause before it (补缴…违约金).
     not_in_clause: &'static [&'static str],
+    /// Fires only with one of these in the clause before or after it
+    /// (前两次…都没修好, not 前两次来都挺好).
+    needs_near: &'static [&'static str],
 }
 
 impl Rule {
@@ -241,10 +244,16 @@ impl Rule {
                 return false;
             }
         }
+        if !self.needs_near.is_empty() {
+            let near = text_of(clause_before(chars, s, 12)) + &text_of(clause_after(chars, e, 12));
+            if !self.needs_near.iter().any(|w| near.contains(w)) {
+                return false;
+            }
+        }
         // Numbers (110, 12315) must stand alone.
         if chars[s].is_ascii_digit()
-            && (s > 0 && chars[s - 1].is_ascii_digit()
-                || chars.get(e).is_some_and(char::is_ascii_digit))
+            && (s > 0 && chars[s - 1].is_ascii_alphanumeric()
+                || chars.get(e).is_some_and(char::is_ascii_alphanumeric))
         {
             return false;
         }
@@ -268,6 +277,7 @@ struct RuleSpec {
     needs_before: &'static [&'static str],
     needs_after: &'static [&'static str],
     not_in_clause: &'static [&'static str],
+    needs_near: &'static [&'static str],
 }
 
 const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
@@ -280,6 +290,7 @@ const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
         needs_before: &[],
         needs_after: &[],
         not_in_clause: &[],
+        needs_near: &[],
     }
 }
 
@@ -287,7 +298,7 @@ const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
 const SPECS: &[RuleSpec] = &[
     // --- compensation: beyond a plain refund, exchange or repair.
     RuleSpec {
-        not_before: &["理", "包"],
+        not_before: &["理", "包", "赔不"],
         not_after: &["率", "本", "了", "笑", "付了", "不赔"],
         ..spec(Signal::Compensation, &["赔", "赔付", "赔钱"])
     },
@@ -320,6 +331,20 @@ const SPECS: &[RuleSpec] = &[
         needs_after: &["费", "损失", "钱"],
         ..spec(Signal::Compensation, &["承担", "负担"])
     },
+    // 要求餐厅承担 (after the costs were named).
+    RuleSpec {
+        needs_before: &["要求", "让", "请", "应该", "应当", "必须"],
+        not_after: &["责任", "后果"],
+        ..spec(Signal::Compensation, &["承担"])
+    },
+    // 减免这期间的电梯费: compensation in services, not 减免违约金.
+    RuleSpec {
+        needs_after: &[
+            "物业费", "电梯费", "管理费", "服务费", "房租", "租金", "月租", "学费", "停车费", "会员费", "课时费", "餐费", "一个月", "半年",
+            "一年", "几个月",
+        ],
+        ..spec(Signal::Compensation, &["减免", "免除", "免掉", "免收", "免一个月", "免半年"])
+    },
     RuleSpec {
         needs_before: &["免", "减"],
         ..spec(Signal::Compensation, &["物业费"])
@@ -333,6 +358,7 @@ const SPECS: &[RuleSpec] = &[
     // --- safety: someone hurt or ill, or a real hazard.
     RuleSpec {
         not_before: &["植发", "整形", "美容", "宠物", "气", "社区"],
+        not_after: &["体检", "上班", "陪", "探望", "看望", "开证明", "工作", "实习"],
         ..spec(
             Signal::Safety,
             &[
@@ -369,7 +395,13 @@ const SPECS: &[RuleSpec] = &[
     },
     RuleSpec {
         not_after: &["池", "作业", "话", "操作"],
-        ..spec(Signal::Safety, &["带电", "麻了一下", "被麻", "电麻", "回火", "玻璃碴", "玻璃渣", "划了一道", "划了几道", "划了个口", "划开", "划出血"])
+        ..spec(
+            Signal::Safety,
+            &[
+                "带电", "麻了一下", "被麻", "电麻", "回火", "玻璃碴", "玻璃渣", "划了一道", "划了几道", "划了个口", "划开", "划出血", "破了皮", "破皮",
+                "擦破", "蹭破", "抓伤", "抓破", "咬破", "困人", "不敢再开", "不敢开了", "都不敢开", "不敢开车",
+            ],
+        )
     },
     RuleSpec {
         not_after: &["罚", "违章", "扣分", "记录", "拍照", "被拍"],
@@ -378,6 +410,19 @@ const SPECS: &[RuleSpec] = &[
     RuleSpec {
         needs_before: &["方向盘", "方向", "转向", "刹车"],
         ..spec(Signal::Safety, &["打不动", "转不动", "打不了", "踩不动", "卡住"])
+    },
+    RuleSpec {
+        needs_before: &["电梯", "里面", "被"],
+        ..spec(Signal::Safety, &["困了"])
+    },
+    RuleSpec {
+        needs_near: &["路口", "红灯", "行驶", "开着", "路上", "高速", "过程中", "开车", "起步", "转弯", "倒车", "上坡", "下坡"],
+        ..spec(Signal::Safety, &["熄火"])
+    },
+    RuleSpec {
+        not_before: &["心", "头", "蛋", "肉"],
+        needs_before: &["肚子", "胃", "身体", "喉咙", "嗓子", "皮肤", "眼睛", "吃完", "喝完", "吃了", "喝了", "涂了", "抹了"],
+        ..spec(Signal::Safety, &["不舒服", "难受", "发痒", "发麻", "疼", "痛"])
     },
     RuleSpec {
         needs_before: &["刹车", "制动", "脚刹", "手刹"],
@@ -427,12 +472,12 @@ const SPECS: &[RuleSpec] = &[
     },
     // --- media: exposure happened or threatened.
     RuleSpec {
-        not_before: &["看", "新闻里"],
-        not_after: &["里说", "上说"],
+        not_before: &["看", "新闻里", "拍照", "自动", "过度", "相机", "照片"],
+        not_after: &["里说", "上说", "不准", "过度", "补偿", "时间", "度", "不足", "参数", "模式"],
         ..spec(
             Signal::Media,
             &[
-                "记者", "电视台", "媒体", "曝光", "报社", "晚报", "日报", "都市报", "新闻热线", "新闻客户端", "栏目", "热搜", "发微博", "发个微博",
+                "记者", "电视台", "媒体", "曝光", "报社", "晚报", "日报", "都市报", "新闻热线", "新闻客户端", "栏目", "发微博", "发个微博",
                 "发到微博", "上微博", "微博上曝光", "发抖音", "发个抖音", "发到抖音", "上抖音", "发到了抖音", "发了抖音", "发了个抖音", "传到抖音", "发到了网上",
                 "发到了微博", "发了微博", "发了条微博", "发了个微博", "发到了小红书", "发了小红书", "大家看看", "给大家提个醒", "提醒大家", "发出来给大家",
                 "发出来让大家", "发快手", "发小红书", "发个小红书", "发到小红书", "发到网上", "发网上", "网上曝光", "挂出来", "挂到网上", "挂网上", "发帖",
@@ -440,6 +485,12 @@ const SPECS: &[RuleSpec] = &[
                 "发公众号", "发到朋友圈曝光", "直播曝光",
             ],
         )
+    },
+    // 让你们上热搜, not 上过热搜的网红零食.
+    RuleSpec {
+        not_before: &["上过"],
+        not_after: &["的"],
+        ..spec(Signal::Media, &["热搜"])
     },
     // --- legal.
     spec(
@@ -492,11 +543,19 @@ const SPECS: &[RuleSpec] = &[
                 "工商部门", "工商", "人民银行", "央行", "通信管理局", "通管局", "工信部", "电信用户申诉", "信访", "上访", "市长热线", "市民热线", "政务热线",
                 "便民热线", "教育局", "教委", "住建局", "住建委", "房管局", "房管所", "物价局", "发改委", "文旅局", "旅游局", "文化和旅游", "交通局",
                 "交通运输局", "运管", "卫健委", "卫生局", "疾控", "食药监", "药监局", "质监", "环保局", "生态环境局", "城管", "消防部门", "消防局",
-                "消防大队", "应急管理", "邮政管理局", "缺陷产品", "商务局", "民航局", "人社局", "劳动监察", "税务局", "有关部门", "相关部门", "主管部门",
+                "消防大队", "应急管理", "邮政管理局", "缺陷产品", "商务局", "民航局", "人社局", "劳动监察", "税务局",
                 "政府部门", "街道办", "监督管理", "找政府", "去政府", "向政府", "到政府", "告到政府", "区政府", "市政府", "县政府", "镇政府",
                 "人民政府",
             ],
         )
+    },
+    // 有关部门: a body outside the business, not 贵司相关部门.
+    RuleSpec {
+        not_before: &[
+            "贵司", "贵行", "贵店", "公司", "你们", "店里", "行里", "内部", "我行", "我司", "本行", "本店", "贵单位", "你们的", "平台", "厂家",
+            "物业", "学校", "机构",
+        ],
+        ..spec(Signal::Regulator, &["有关部门", "相关部门", "主管部门"])
     },
     // --- extreme behaviour threatened.
     RuleSpec {
@@ -513,13 +572,13 @@ const SPECS: &[RuleSpec] = &[
                 "活着也没意思", "活着没意思", "没法活", "里不走", "这不走", "堵在店门口", "堵在你们", "堵门口", "堵到门口", "不解决不走", "不给说法不走",
                 "拿着刀", "拿刀", "带刀", "动刀", "办公室住", "营业厅住", "店里住", "住到你们", "躺在你们", "躺在门口", "跪在", "睡在你们", "带人来",
                 "找人来", "叫人来", "让你们好看", "后果自负", "不活了", "寻短见", "想不开", "出了人命", "出人命", "闹到底", "天天来找你们", "每天来闹",
-                "举牌", "堵路", "叫几个人来", "找几个人来", "叫人来砸", "带着被子", "带着铺盖", "去你们营业厅住", "在你们店里住", "住你们店里",
+                "举牌", "堵路", "跟他动手", "跟你们动手", "我就动手", "我要动手", "我会动手", "揍他", "揍你", "打死你", "弄死你", "叫几个人来", "找几个人来", "叫人来砸", "带着被子", "带着铺盖", "去你们营业厅住", "在你们店里住", "住你们店里",
             ],
         )
     },
     RuleSpec {
         not_before: &["被", "给砸"],
-        ..spec(Signal::Extreme, &["砸了"])
+        ..spec(Signal::Extreme, &["把你们店砸了", "把店砸了", "把你们的店砸了", "把柜台砸了"])
     },
     RuleSpec {
         not_before: &["管", "道", "水", "桶", "所", "路", "车", "一直"],
@@ -528,16 +587,26 @@ const SPECS: &[RuleSpec] = &[
     // --- repeat_fault, strong cues.
     RuleSpec {
         not_after: &[
-            "确认", "强调", "核对", "说明", "叮嘱", "提醒", "对比", "比较", "看了", "检查",
+            "确认", "强调", "核对", "说明", "叮嘱", "提醒", "对比", "比较", "看了", "检查", "跟", "和", "对", "向", "说", "讲", "交代", "告诉",
+            "问", "催", "看", "试", "听", "考虑", "思考", "想", "沟通",
         ],
         ..spec(
             Signal::RepeatFault,
             &[
                 "反复", "屡次", "三番五次", "一而再", "再而三", "老毛病", "问题依旧", "依然没有解决", "还是没有解决", "一直没修好", "始终没修好", "总是修不好",
                 "一直修不好", "始终修不好", "再次投诉", "重复投诉", "又来投诉", "二次投诉", "第二次投诉", "又投诉", "投诉了好几次", "投诉过好几次", "反映了好几次",
-                "上两次", "前两次", "不止一次", "好多次", "修了坏", "坏了修", "多少次了", "三番两次", "屡修屡坏", "修了又坏", "坏了修修了坏", "一而再再而三",
+                "修了坏", "坏了修", "多少次了", "三番两次", "屡修屡坏", "修了又坏", "坏了修修了坏", "一而再再而三",
             ],
         )
+    },
+    // Counts that need the fault or the complaint near them (前两次都没修好,
+    // not 前两次来都挺好).
+    RuleSpec {
+        needs_near: &[
+            "修", "坏", "投诉", "反映", "报修", "故障", "问题", "漏", "没解决", "没处理", "敷衍", "一样", "还是", "又", "毛病", "没用", "无果",
+            "不了了之", "没人管", "没下文",
+        ],
+        ..spec(Signal::RepeatFault, &["上两次", "前两次", "不止一次", "好多次", "好几次了"])
     },
     // --- repeat_fault, weak cues: only with a refusal to accept more repairs.
     RuleSpec {
@@ -566,6 +635,7 @@ fn build_rules() -> Rules {
             needs_before: s.needs_before,
             needs_after: s.needs_after,
             not_in_clause: s.not_in_clause,
+            needs_near: s.needs_near,
         });
         for w in s.words {
             patterns.push(((*w).to_owned(), i));
@@ -620,7 +690,8 @@ const SETTLED: &[&str] = &[
 #[rustfmt::skip]
 const REASON_AFTER: &[&str] = &[
     "去不了", "来不了", "去不成", "不能去", "没法去", "上不了", "不能上课", "没法上课", "不能运动", "没法运动", "不能剧烈", "不能参加", "无法参加",
-    "无法出行", "出不了门", "急需用钱", "急用钱", "需要用钱", "要用钱",
+    "无法出行", "出不了门", "急需用钱", "急用钱", "需要用钱", "要用钱", "只能退", "退票", "改签", "取消", "退掉", "退订", "退团", "退课",
+    "不能出行",
 ];
 
 /// Before an injury: it happened with the business or its product.
@@ -696,7 +767,23 @@ fn ruled_out(chars: &[char], s: usize, e: usize, signal: Signal) -> bool {
     // what they paid for (`我爸住院去不了`, `扭伤了腰，医生说不能运动`), with
     // nothing before it tying it to the business.
     if signal == Signal::Safety {
+        // An animal's health is not personal safety (狗洗澡后皮肤过敏), unless it bit someone.
+        let clause = text_of(clause_before(chars, s, 12));
+        if ["狗", "猫", "宠物"].iter().any(|w| clause.contains(w))
+            && !clause.contains('咬')
+            && !chars[s..e].contains(&'咬')
+        {
+            return true;
+        }
         let (ss, se) = sentence(chars, s, e, 40);
+        // An insurance claim for an illness (住院了申请理赔被拒).
+        let sent = text_of(&chars[ss..se]);
+        if ["理赔", "保单", "投保", "保险公司", "险种"]
+            .iter()
+            .any(|w| sent.contains(w))
+        {
+            return true;
+        }
         let after = text_of(&chars[e..se.min(e + 25)]);
         let before = text_of(&chars[ss..s]);
         if REASON_AFTER.iter().any(|w| after.contains(w))
@@ -808,7 +895,7 @@ fn refuses_more(chars: &[char]) -> bool {
 #[rustfmt::skip]
 const REPEAT_VERBS: &[&str] = &[
     "修", "洗", "检", "调", "换", "补", "来", "返厂", "坏", "故障", "出现", "来店", "到店", "回店", "进店", "回来", "来电", "打电话", "电话",
-    "打了", "投诉", "反映", "反馈", "报修", "催", "上门", "漏", "响", "犯", "死机", "断了", "断网", "断线", "断电", "掉线", "申请", "提交", "联系", "找", "说了", "去了", "来了",
+    "打了", "投诉", "反映", "反馈", "报修", "催", "上门", "漏", "响", "犯", "死机", "熄火", "异响", "黑屏", "抖", "断了", "断网", "断线", "断电", "掉线", "申请", "提交", "联系", "找", "说了", "去了", "来了",
     "发生", "返工", "掉", "卡", "停", "跳闸", "退回", "驳回",
 ];
 
@@ -865,6 +952,30 @@ fn counted_repeat(chars: &[char]) -> Option<(usize, usize)> {
             .any(|w| sent.contains(w))
         {
             continue; // calls from the business are not the customer coming back
+        }
+        // 第三次来你们店吃饭: a regular customer, not a repetition.
+        if [
+            "吃饭",
+            "用餐",
+            "就餐",
+            "购物",
+            "买东西",
+            "逛",
+            "消费",
+            "入住",
+            "光顾",
+            "玩",
+        ]
+        .iter()
+        .any(|w| after.contains(w))
+            || ["吃过", "来吃", "买过", "住过", "光顾", "消费过", "逛过"]
+                .iter()
+                .any(|w| before.contains(w))
+                && !["修", "坏", "投诉", "问题", "故障", "反映"]
+                    .iter()
+                    .any(|w| sent.contains(w))
+        {
+            continue;
         }
         let chasing = ['问', '催', '叫', '喊'].iter().any(|c| before.contains(*c));
         if chasing && (sent.contains("分钟") || sent.contains("小时")) {

@@ -244,3 +244,59 @@ fn traditional_script_is_read_too() {
     fires("再不處理我就去消費者協會", Signal::ConsumerAssoc);
     fires("吃完上吐下瀉，去了醫院", Signal::Safety);
 }
+
+#[test]
+fn more_ways_of_asking_for_losses_to_be_made_good() {
+    fires("材料全浪费了 这个损失你们平台得负责", Signal::Compensation);
+    fires("去医院处理花了三百多，要求餐厅承担", Signal::Compensation);
+    fires("要求物业减免这期间的电梯费", Signal::Compensation);
+    silent("顾客说赔不赔的无所谓，就想让经理知道", Signal::Compensation);
+    silent("想问问亏了的话银行赔不赔", Signal::Compensation);
+    silent("对信用卡违约金有异议，希望减免", Signal::Compensation);
+    silent("只希望银行把违约金减免", Signal::Compensation);
+}
+
+#[test]
+fn more_ways_of_saying_someone_was_hurt_or_nearly_was() {
+    fires("开到六十多码方向盘突然打不动了", Signal::Safety);
+    fires("机顶盒外壳带电，孩子摸了一下被麻了", Signal::Safety);
+    fires("开火的时候灶头回火 差点把我眉毛烧了", Signal::Safety);
+    fires("下坡时刹车突然发软，踩到底车才停下", Signal::Safety);
+    fires("小腿被玻璃碴划了几道", Signal::Safety);
+    fires("吃了你们的烧烤，晚上肚子有点不舒服", Signal::Safety);
+    fires("电梯已发生两次困人事件", Signal::Safety);
+    fires("在路口等红灯时已经熄火三次了", Signal::Safety);
+    silent("差点迟到，还好赶上了", Signal::Safety);
+    silent("木地板被水泡起鼓", Signal::Safety);
+    silent("出国游因为我爸住院去不了，团费只肯退两千", Signal::Safety);
+    silent("上个月去医院体检，发现套餐少做了一项", Signal::Safety);
+    silent("业务员说有病就能赔，结果住院了申请理赔被拒", Signal::Safety);
+    silent("我家的狗在宠物店洗澡后皮肤过敏", Signal::Safety);
+    silent("用了三天就坏了，真让人头疼", Signal::Safety);
+}
+
+#[test]
+fn counts_of_visits_and_telling_are_not_repeated_faults() {
+    silent("这是我第三次来你们店吃饭，今天上菜慢", Signal::RepeatFault);
+    silent("我来你们店吃过好多次了，这次的菜太咸", Signal::RepeatFault);
+    silent("前两次来都挺好的，这次服务员态度很差", Signal::RepeatFault);
+    silent("我反复跟服务员说了不要放香菜", Signal::RepeatFault);
+    silent("工作人员多次打断用户说话", Signal::RepeatFault);
+    fires("前两次都说修好了，结果还是一样", Signal::RepeatFault);
+}
+
+#[test]
+fn words_that_only_look_like_signals() {
+    silent("请贵司相关部门尽快核查处理", Signal::Regulator);
+    fires("再不处理我就向有关部门反映", Signal::Regulator);
+    silent("申请的政府燃气改造补贴还没到账", Signal::Regulator);
+    silent("缴费单上写的户号是A12345", Signal::Regulator);
+    silent("手机拍照曝光不准，照片都是白的", Signal::Media);
+    silent("买的就是那款上过热搜的网红零食", Signal::Media);
+    silent("快递员把我的花瓶砸了", Signal::Extreme);
+    fires("再这样我真跟他动手了", Signal::Extreme);
+    silent(
+        "看到网上有人因为这个起诉了，我自己没遇到问题",
+        Signal::Legal,
+    );
+}
