@@ -30,6 +30,40 @@ pub enum Visibility {
     Nothing,
 }
 
+/// Who acts on a complaint: a member of staff, or the customer themself.
+///
+/// The customer acts only through the portal (客户（网上）), after proving
+/// with the complaint's tracking code that it is theirs. They hold no role,
+/// no user id and no staff permission: the rules let them answer a proposal
+/// waiting for them (R-HD-8) and the follow-up survey (R-FB-3), nothing else.
+/// A `&Actor` converts into [`Acting::Staff`], so staff callers pass their
+/// actor as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting<'a> {
+    Staff(&'a Actor),
+    Customer,
+}
+
+impl<'a> From<&'a Actor> for Acting<'a> {
+    fn from(actor: &'a Actor) -> Self {
+        Acting::Staff(actor)
+    }
+}
+
+impl<'a> Acting<'a> {
+    /// The staff member, if it is one.
+    pub fn staff(self) -> Option<&'a Actor> {
+        match self {
+            Acting::Staff(actor) => Some(actor),
+            Acting::Customer => None,
+        }
+    }
+
+    pub fn is_customer(self) -> bool {
+        self == Acting::Customer
+    }
+}
+
 impl Actor {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)

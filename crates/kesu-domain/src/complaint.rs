@@ -15,7 +15,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::access::Actor;
+use crate::access::{Acting, Actor};
 use crate::codes::{
     AttachmentKind, Channel, ContactMethod, FollowUpOutcome, Role, Severity, Signal, State,
 };
@@ -424,6 +424,10 @@ pub enum Event {
         accepted: bool,
         customer_words: String,
         needs_approval: bool,
+        /// The customer answered themself on the portal (not staff on their
+        /// behalf); absent in older history, which means staff.
+        #[serde(default, skip_serializing_if = "is_false")]
+        by_customer: bool,
     },
     ApprovalDecided {
         #[serde(flatten)]
@@ -457,6 +461,9 @@ pub enum Event {
         outcome: FollowUpOutcome,
         score: Option<u8>,
         comment: Option<String>,
+        /// The customer answered the survey themself on the portal.
+        #[serde(default, skip_serializing_if = "is_false")]
+        by_customer: bool,
     },
     CloseExceptionRequested {
         reason: String,
@@ -658,6 +665,14 @@ fn blank(s: &str) -> bool {
     s.trim().is_empty()
 }
 
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 impl Complaint {
     /// Whether the actor handles this complaint: the general manager, the
     /// assigned person, or a manager of the department it is dispatched to.
@@ -669,7 +684,11 @@ impl Complaint {
                 && actor.department_id == self.department_id)
     }
 
-    fn permitted(&self, action: Action, actor: &Actor) -> bool {
+    fn permitted(&self, action: Action, by: Acting<'_>) -> bool {
+        let Acting::Staff(actor) = by else {
+            // The customer answers what waits for them, nothing else.
+            return matches!(action, Action::AnswerProposal | Action::FollowUp);
+        };
         let cs = actor.has(Role::Agent);
         let sup = actor.has(Role::Supervisor);
         let gm = actor.has(Role::Gm);
@@ -745,8 +764,8 @@ impl Complaint {
     ///
     /// # Errors
     /// [`Refusal::NotPermitted`] or [`Refusal::IllegalInState`].
-    pub fn check(&self, action: Action, actor: &Actor) -> Result<(), Refusal> {
-        if !self.permitted(action, actor) {
+    pub fn check<'a>(&self, action: Action, by: impl Into<Acting<'a>>) -> Result<(), Refusal> {
+        if !self.permitted(action, by.into()) {
             return Err(Refusal::NotPermitted(action));
         }
         if !self.legal_in_state(action) {
@@ -759,11 +778,12 @@ impl Complaint {
     }
 
     /// The actions this person may take now: exactly the buttons to show.
-    pub fn available_actions(&self, actor: &Actor) -> Vec<Action> {
+    pub fn available_actions<'a>(&self, by: impl Into<Acting<'a>>) -> Vec<Action> {
+        let by = by.into();
         Action::ALL
             .iter()
             .copied()
-            .filter(|a| self.check(*a, actor).is_ok())
+            .filter(|a| self.check(*a, by).is_ok())
             .filter(|a| self.ready_for(*a))
             .collect()
     }
@@ -785,15 +805,18 @@ impl Complaint {
     /// # Errors
     /// A [`Refusal`] when the actor may not, the state does not allow it, or
     /// the payload breaks a rule.
-    pub fn decide(
+    /// `by` is a staff member (`&Actor`) or [`Acting::Customer`].
+    pub fn decide<'a>(
         &self,
         command: Command,
-        actor: &Actor,
+        by: impl Into<Acting<'a>>,
         now: Timestamp,
         policy: &Policy,
     ) -> Result<Vec<Event>, Refusal> {
+        let by = by.into();
         let action = command.action();
-        self.check(action, actor)?;
+        self.check(action, by)?;
+        let staff = || by.staff().ok_or(Refusal::NotPermitted(action));
         let event = match command {
             Command::Register { channel } => Event::Registered { channel },
             Command::Classify {
@@ -877,6 +900,7 @@ impl Complaint {
                     accepted,
                     customer_words,
                     needs_approval,
+                    by_customer: by.is_customer(),
                 }
             }
             Command::Approve { approved, comment } => {
@@ -900,7 +924,9 @@ impl Complaint {
                 if self.taken_over {
                     return Err(Refusal::AlreadyTakenOver);
                 }
-                Event::TakenOver { by: actor.user_id }
+                Event::TakenOver {
+                    by: staff()?.user_id,
+                }
             }
             Command::RecordExecution {
                 progress,
@@ -943,6 +969,7 @@ impl Complaint {
                 }
             }
             Command::CompleteTask { task, result } => {
+                let actor = staff()?;
                 let owns = task.owner_id == Some(actor.user_id)
                     || actor.has(Role::Gm)
                     || (actor.has(Role::Manager)
@@ -969,11 +996,18 @@ impl Complaint {
                 outcome,
                 score,
                 comment,
-            } => Event::FollowedUp {
-                outcome,
-                score,
-                comment,
-            },
+            } => {
+                // Only staff can find the customer unreachable.
+                if by.is_customer() && outcome == FollowUpOutcome::Unreachable {
+                    return Err(Refusal::NotPermitted(action));
+                }
+                Event::FollowedUp {
+                    outcome,
+                    score,
+                    comment,
+                    by_customer: by.is_customer(),
+                }
+            }
             Command::Close {
                 exception_reason: None,
             } => {
@@ -990,7 +1024,7 @@ impl Complaint {
                 if blank(&reason) {
                     return Err(Refusal::ReasonRequired);
                 }
-                if actor.has(Role::Gm) {
+                if staff()?.has(Role::Gm) {
                     Event::Closed {
                         exception_reason: Some(reason),
                     }
@@ -1049,7 +1083,7 @@ impl Complaint {
         let starts = matches!(event, Event::ContactLogged { .. } | Event::NoteAdded { .. })
             && matches!(self.state, State::Dispatched | State::Reopened)
             && self.department_id.is_some()
-            && self.is_handler(actor);
+            && by.staff().is_some_and(|actor| self.is_handler(actor));
         Ok(if starts {
             vec![Event::HandlingStarted, event]
         } else {

@@ -748,6 +748,7 @@ fn events_serialise_with_their_kind_code() {
         accepted: false,
         customer_words: "不接受".into(),
         needs_approval: false,
+        by_customer: false,
     };
     let json = serde_json::to_value(&e).unwrap_or_default();
     assert_eq!(json["kind"], e.kind());
@@ -856,4 +857,241 @@ fn a_proposed_major_stands_until_classified_and_downgrading_it_needs_a_reason() 
     .unwrap_or_default();
     assert_eq!(json["kind"], "classification_proposed");
     assert_eq!(json["categories"][0][0], "delay");
+}
+
+// The customer on the portal (客户（网上）): no role, no user id, two answers.
+
+fn proposed() -> Complaint {
+    let mut c = dispatched(Severity::General);
+    run(
+        &mut c,
+        Command::LogContact {
+            method: ContactMethod::Phone,
+            summary: "已致电".into(),
+        },
+        &manager(),
+    );
+    run(&mut c, propose(0), &manager());
+    c
+}
+
+fn by_customer(c: &Complaint, cmd: Command) -> Result<Vec<Event>, Refusal> {
+    c.decide(cmd, Acting::Customer, now(), &Policy::default())
+}
+
+#[test]
+fn the_customer_answers_a_waiting_proposal_themself_and_the_event_says_so() {
+    let mut c = proposed();
+    let events = by_customer(
+        &c,
+        Command::AnswerProposal {
+            round: 1,
+            accepted: false,
+            customer_words: "只换刹车片不够，要求检查整个刹车系统".into(),
+        },
+    );
+    assert_eq!(
+        events,
+        Ok(vec![Event::ProposalAnswered {
+            round: 1,
+            accepted: false,
+            customer_words: "只换刹车片不够，要求检查整个刹车系统".into(),
+            needs_approval: false,
+            by_customer: true,
+        }])
+    );
+    for e in events.unwrap_or_default() {
+        c.apply(&e);
+    }
+    assert_eq!(
+        c.state,
+        State::InProgress,
+        "a new proposal is made (R-HD-8)"
+    );
+    assert_eq!(c.current_proposal, None);
+}
+
+#[test]
+fn an_answer_recorded_by_staff_is_not_marked_as_the_customers_own() {
+    let c = proposed();
+    let events = c.decide(answer(1, true), &manager(), now(), &Policy::default());
+    assert!(
+        matches!(
+            events.as_deref(),
+            Ok([Event::ProposalAnswered {
+                by_customer: false,
+                ..
+            }])
+        ),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn the_customer_accepting_a_major_proposal_still_waits_for_the_general_manager() {
+    let mut c = dispatched(Severity::Major);
+    run(&mut c, propose(50_000), &manager());
+    let events = by_customer(&c, answer(1, true)).unwrap_or_default();
+    for e in &events {
+        c.apply(e);
+    }
+    assert_eq!(c.state, State::AwaitingApproval);
+}
+
+#[test]
+fn the_customer_may_only_answer_a_waiting_proposal_or_the_survey() {
+    for state in State::ALL {
+        let mut c = dispatched(Severity::General);
+        c.state = *state;
+        c.current_proposal = Some(CurrentProposal {
+            round: 1,
+            compensation_fen: 0,
+        });
+        let expected = match state {
+            State::Proposed => vec![Action::AnswerProposal],
+            State::FedBack | State::FollowUp => vec![Action::FollowUp],
+            _ => vec![],
+        };
+        assert_eq!(c.available_actions(Acting::Customer), expected, "{state}");
+    }
+}
+
+#[test]
+fn the_customer_holds_no_staff_permission() {
+    let c = proposed();
+    let staff_only = [
+        classify(Severity::General),
+        propose(0),
+        Command::LogContact {
+            method: ContactMethod::Phone,
+            summary: "x".into(),
+        },
+        Command::AddNote {
+            text: "x".into(),
+            consulted: None,
+            root_cause: None,
+            customer_expects: None,
+        },
+        Command::TakeOver,
+        Command::Close {
+            exception_reason: Some("客户要求".into()),
+        },
+        Command::Withdraw {
+            reason: "客户撤回".into(),
+        },
+        Command::Approve {
+            approved: true,
+            comment: None,
+        },
+    ];
+    for cmd in staff_only {
+        let action = cmd.action();
+        assert_eq!(
+            by_customer(&c, cmd),
+            Err(Refusal::NotPermitted(action)),
+            "{action:?}"
+        );
+    }
+    assert!(
+        Action::ALL
+            .iter()
+            .filter(|a| !matches!(a, Action::AnswerProposal | Action::FollowUp))
+            .all(|a| c.check(*a, Acting::Customer) == Err(Refusal::NotPermitted(*a)))
+    );
+}
+
+#[test]
+fn reopens_when_customer_not_satisfied_in_the_portal_survey() {
+    let mut c = fed_back();
+    let events = by_customer(
+        &c,
+        Command::FollowUp {
+            outcome: FollowUpOutcome::NotSatisfied,
+            score: Some(2),
+            comment: Some("刹车还是有异响".into()),
+        },
+    );
+    assert_eq!(
+        events,
+        Ok(vec![Event::FollowedUp {
+            outcome: FollowUpOutcome::NotSatisfied,
+            score: Some(2),
+            comment: Some("刹车还是有异响".into()),
+            by_customer: true,
+        }])
+    );
+    for e in events.unwrap_or_default() {
+        c.apply(&e);
+    }
+    assert_eq!(c.state, State::Reopened);
+}
+
+#[test]
+fn a_satisfied_portal_survey_lets_customer_service_close() {
+    let mut c = fed_back();
+    for e in by_customer(
+        &c,
+        Command::FollowUp {
+            outcome: FollowUpOutcome::Satisfied,
+            score: Some(5),
+            comment: None,
+        },
+    )
+    .unwrap_or_default()
+    {
+        c.apply(&e);
+    }
+    assert_eq!(c.state, State::FollowUp);
+    assert!(c.satisfied);
+    run(
+        &mut c,
+        Command::Close {
+            exception_reason: None,
+        },
+        &agent(),
+    );
+    assert_eq!(c.state, State::Closed);
+}
+
+#[test]
+fn the_customer_cannot_report_themself_unreachable() {
+    let c = fed_back();
+    assert_eq!(
+        by_customer(
+            &c,
+            Command::FollowUp {
+                outcome: FollowUpOutcome::Unreachable,
+                score: None,
+                comment: None,
+            },
+        ),
+        Err(Refusal::NotPermitted(Action::FollowUp))
+    );
+}
+
+#[test]
+fn history_written_before_the_portal_reads_as_answered_by_staff() {
+    let old = serde_json::json!({
+        "kind": "followed_up", "outcome": "satisfied", "score": 4, "comment": null
+    });
+    assert_eq!(
+        serde_json::from_value::<Event>(old).ok(),
+        Some(Event::FollowedUp {
+            outcome: FollowUpOutcome::Satisfied,
+            score: Some(4),
+            comment: None,
+            by_customer: false,
+        })
+    );
+    let staff = Event::FollowedUp {
+        outcome: FollowUpOutcome::Satisfied,
+        score: None,
+        comment: None,
+        by_customer: false,
+    };
+    let json = serde_json::to_value(&staff).unwrap_or_default();
+    assert!(
+        json.get("by_customer").is_none(),
+        "unchanged for staff: {json}"
+    );
 }
