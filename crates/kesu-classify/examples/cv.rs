@@ -81,6 +81,14 @@ fn main() {
                 opts.nb_weight = args[i].parse().expect("--nb-weight X");
             }
             "--balance" => opts.balance_classes = true,
+            "--max-features" => {
+                i += 1;
+                opts.max_features = args[i].parse().expect("--max-features N");
+            }
+            "--min-bigram-count" => {
+                i += 1;
+                opts.min_bigram_count = args[i].parse().expect("--min-bigram-count N");
+            }
             other => file = Some(other.to_owned()),
         }
         i += 1;
@@ -186,11 +194,13 @@ fn main() {
         let e = trained(&extra, &opts);
         let took = started.elapsed();
         let m = e.model();
+        let words = m.features().iter().filter(|k| k.starts_with("w:")).count();
+        let bigrams = m.features().iter().filter(|k| k.starts_with("b:")).count();
+        println!("  features: {words} words, {bigrams} bigrams");
         println!(
-            "model on shipped + whole corpus: {} examples, {} weight rows, {} nb rows, JSON {} bytes, trained in {:.2} s",
+            "model on shipped + whole corpus: {} examples, {} features, JSON {} bytes, trained in {:.2} s",
             m.examples,
-            m.weights.len(),
-            m.nb.len(),
+            m.features().len(),
             m.to_json().len(),
             took.as_secs_f64()
         );

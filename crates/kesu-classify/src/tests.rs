@@ -153,6 +153,88 @@ fn the_model_goes_through_json_unchanged() {
     );
 }
 
+/// Complaints of every category, to compare two models' proposals on.
+const SAMPLES: &[&str] = &[
+    "买的电饭煲用了三天就坏了，内胆涂层一直掉",
+    "服务员态度特别差，我问了两句就翻白眼",
+    "外卖超时一个半小时才送到，饭都凉了",
+    "价签写的9.9，结账收了19.9",
+    "车子保养完回来发动机异响，修了三次都没好，我不接受再修",
+    "七天无理由退货，商家说拆了包装就不给退",
+    "直播间说是纯羊毛的，收到一看羊毛含量只有30%",
+    "厕所太脏了，地上全是垃圾，一股臭味",
+    "吃完你们店的凉菜全家上吐下泻，住院了两天",
+    "你们把我的手机号和住址卖给了装修公司",
+    "买车三个月了发票还没开给我",
+    "服務員態度極差，問了兩遍都不耐煩",
+];
+
+#[test]
+fn the_shipped_model_is_small_and_goes_through_json_unchanged() {
+    let engine = Engine::shipped();
+    let json = engine.model().to_json();
+    assert!(json.len() < 1_000_000, "{} bytes", json.len());
+    let back = CategoryModel::from_json(&json).expect("parses");
+    assert_eq!(&back, engine.model());
+    assert_eq!(back.to_json(), json);
+    let reloaded = Engine::with_model(Taxonomy::default_taxonomy(), back, SignalConfig::default());
+    for text in SAMPLES {
+        let a = engine.classify(text, Channel::Web, History::default());
+        let b = reloaded.classify(text, Channel::Web, History::default());
+        assert_eq!(a, b, "{text}");
+    }
+}
+
+#[test]
+fn a_model_of_the_first_format_is_still_read() {
+    let json = r#"{"format":1,"labels":["service_attitude","pricing"],"rule_weight":0.5,
+        "bias":[0.1,-0.1],"weights":{"w:骂人":[1.5,-1.5],"c:phone":[0.0,0.2]},"examples":2,
+        "nb":{"w:骂人":[0.7,-0.7]},"nb_weight":0.75}"#;
+    let m = CategoryModel::from_json(json).expect("reads format 1");
+    assert_eq!(m.labels, ["service_attitude", "pricing"]);
+    assert_eq!(m.features(), ["c:phone", "w:骂人"]);
+    let w = m.weights_of("w:骂人").expect("known");
+    assert!(
+        (w[0] - 1.5).abs() < 0.02 && (w[1] + 1.5).abs() < 0.02,
+        "{w:?}"
+    );
+    // Written back in the compact format, and read again unchanged.
+    let again = CategoryModel::from_json(&m.to_json()).expect("reads format 2");
+    assert_eq!(again, m);
+}
+
+#[test]
+fn a_damaged_model_is_an_error_not_a_panic() {
+    let good = Engine::shipped().model().to_json();
+    let mut v: serde_json::Value = serde_json::from_str(&good).expect("json");
+    v["weights"] = serde_json::Value::String("not base64!".to_owned());
+    assert!(CategoryModel::from_json(&v.to_string()).is_err());
+    let mut v: serde_json::Value = serde_json::from_str(&good).expect("json");
+    v["weights"] = serde_json::Value::String("AAAA".to_owned());
+    assert!(CategoryModel::from_json(&v.to_string()).is_err());
+    let mut v: serde_json::Value = serde_json::from_str(&good).expect("json");
+    v["format"] = serde_json::Value::from(9);
+    assert!(CategoryModel::from_json(&v.to_string()).is_err());
+    assert!(CategoryModel::from_json("{}").is_err());
+}
+
+#[test]
+fn the_number_of_features_is_bounded() {
+    let examples: Vec<Example> = shipped_examples();
+    let options = TrainOptions {
+        max_features: 500,
+        ..TrainOptions::default()
+    };
+    let m = CategoryModel::train(&Taxonomy::default_taxonomy(), &examples, &options);
+    let text = m
+        .features()
+        .iter()
+        .filter(|f| f.starts_with("w:") || f.starts_with("b:"))
+        .count();
+    assert_eq!(text, 500);
+    assert!(m.to_json().len() < 40_000, "{}", m.to_json().len());
+}
+
 #[test]
 fn an_untrained_model_proposes_by_the_keyword_rules() {
     let taxonomy = Taxonomy::default_taxonomy();
@@ -204,4 +286,13 @@ fn the_shipped_training_data_follows_the_schema() {
         );
     }
     assert_eq!(shipped_examples().len(), rows.len());
+}
+
+#[test]
+fn the_same_examples_train_the_same_model() {
+    let examples = shipped_examples();
+    let taxonomy = Taxonomy::default_taxonomy();
+    let a = CategoryModel::train(&taxonomy, &examples, &TrainOptions::default());
+    let b = CategoryModel::train(&taxonomy, &examples, &TrainOptions::default());
+    assert_eq!(a.to_json(), b.to_json());
 }
