@@ -40,7 +40,10 @@ pub enum Limit {
     EndOfWorkingDay,
     /// A window: not before `earliest_days`, not after `latest_days`
     /// (calendar days; the follow-up visit on day 5 to 7).
-    Window { earliest_days: i64, latest_days: i64 },
+    Window {
+        earliest_days: i64,
+        latest_days: i64,
+    },
 }
 
 /// One step of the escalation ladder: `after_minutes` past the due time,
@@ -109,35 +112,64 @@ impl Default for DeadlinePolicy {
         use Rung as R;
         use Trigger as T;
         let minutes = |m| Limit::Minutes { minutes: m };
-        let rule = |kind, starts: &[Trigger], stops: &[Trigger], limit, fast_limit, counting| ClockRule {
-            kind,
-            enabled: true,
-            starts: starts.to_vec(),
-            stops: stops.to_vec(),
-            limit,
-            fast_limit,
-            counting,
-            pauses_for_customer: false,
-            warn_percent: 75,
-            escalation: ladder(&[R::Owner, R::DepartmentManager], 60, &[R::Supervisor]),
-            major_notify: vec![R::GeneralManager],
-        };
+        let rule =
+            |kind, starts: &[Trigger], stops: &[Trigger], limit, fast_limit, counting| ClockRule {
+                kind,
+                enabled: true,
+                starts: starts.to_vec(),
+                stops: stops.to_vec(),
+                limit,
+                fast_limit,
+                counting,
+                pauses_for_customer: false,
+                warn_percent: 75,
+                escalation: ladder(&[R::Owner, R::DepartmentManager], 60, &[R::Supervisor]),
+                major_notify: vec![R::GeneralManager],
+            };
         let service = ladder(&[R::CustomerService], 60, &[R::Supervisor]);
         DeadlinePolicy {
             rules: vec![
                 ClockRule {
                     escalation: service.clone(),
-                    ..rule(K::Register, &[T::TakenIn], &[T::Registered], minutes(30), None, Counting::Working)
+                    ..rule(
+                        K::Register,
+                        &[T::TakenIn],
+                        &[T::Registered],
+                        minutes(30),
+                        None,
+                        Counting::Working,
+                    )
                 },
                 ClockRule {
                     escalation: service.clone(),
-                    ..rule(K::Classify, &[T::Receipt], &[T::Classified], minutes(30), Some(minutes(15)), Counting::Working)
+                    ..rule(
+                        K::Classify,
+                        &[T::Receipt],
+                        &[T::Classified],
+                        minutes(30),
+                        Some(minutes(15)),
+                        Counting::Working,
+                    )
                 },
                 ClockRule {
                     escalation: service.clone(),
-                    ..rule(K::Dispatch, &[T::Classified], &[T::Dispatched], minutes(30), Some(minutes(15)), Counting::Working)
+                    ..rule(
+                        K::Dispatch,
+                        &[T::Classified],
+                        &[T::Dispatched],
+                        minutes(30),
+                        Some(minutes(15)),
+                        Counting::Working,
+                    )
                 },
-                rule(K::FirstContact, &[T::Dispatched], &[T::ContactLogged], minutes(120), Some(minutes(60)), Counting::Working),
+                rule(
+                    K::FirstContact,
+                    &[T::Dispatched],
+                    &[T::ContactLogged],
+                    minutes(120),
+                    Some(minutes(60)),
+                    Counting::Working,
+                ),
                 rule(
                     K::InitialReply,
                     &[T::Receipt],
@@ -148,7 +180,11 @@ impl Default for DeadlinePolicy {
                 ),
                 ClockRule {
                     warn_percent: 0,
-                    escalation: ladder(&[R::Owner, R::DepartmentManager], 24 * 60, &[R::Supervisor]),
+                    escalation: ladder(
+                        &[R::Owner, R::DepartmentManager],
+                        24 * 60,
+                        &[R::Supervisor],
+                    ),
                     pauses_for_customer: true,
                     ..rule(
                         K::ProgressReport,
@@ -222,11 +258,20 @@ pub enum ClockChange {
         fast: bool,
     },
     /// The clock's work was done at `at`: met when not after the due time.
-    Stop { kind: ClockKind, at: Timestamp },
+    Stop {
+        kind: ClockKind,
+        at: Timestamp,
+    },
     /// The complaint ended another way (closed, merged, withdrawn,
     /// rejected): the clock neither met nor breached.
-    Cancel { kind: ClockKind, at: Timestamp },
-    Pause { kind: ClockKind, at: Timestamp },
+    Cancel {
+        kind: ClockKind,
+        at: Timestamp,
+    },
+    Pause {
+        kind: ClockKind,
+        at: Timestamp,
+    },
     Resume {
         kind: ClockKind,
         at: Timestamp,
@@ -378,7 +423,10 @@ impl DeadlinePolicy {
         let waiting = |s: Option<State>| s == Some(State::Proposed);
         if !waiting(situation.before) && waiting(Some(situation.after)) {
             for r in running.iter_mut().filter(|r| r.paused_at.is_none()) {
-                if self.rule(r.kind).is_some_and(|rule| rule.pauses_for_customer) {
+                if self
+                    .rule(r.kind)
+                    .is_some_and(|rule| rule.pauses_for_customer)
+                {
                     r.paused_at = Some(now);
                     changes.push(ClockChange::Pause {
                         kind: r.kind,
@@ -392,14 +440,12 @@ impl DeadlinePolicy {
                     continue;
                 };
                 let shift = |t: Timestamp| match rule.counting {
-                    Counting::Calendar => t
-                        .checked_add(now.duration_since(paused_at))
-                        .unwrap_or(t),
+                    Counting::Calendar => t.checked_add(now.duration_since(paused_at)).unwrap_or(t),
                     Counting::Working => {
                         let left = calendar.working_between(paused_at, t);
-                        calendar
-                            .add_working(now, left)
-                            .unwrap_or_else(|_| t.checked_add(now.duration_since(paused_at)).unwrap_or(t))
+                        calendar.add_working(now, left).unwrap_or_else(|_| {
+                            t.checked_add(now.duration_since(paused_at)).unwrap_or(t)
+                        })
                     }
                 };
                 r.due_at = shift(r.due_at);
@@ -434,10 +480,7 @@ pub enum Notice {
     /// The owner is warned that the deadline nears (or a window opened).
     Warning,
     /// Step `step` of the ladder (step 0 comes with the breach itself).
-    Escalation {
-        step: usize,
-        notify: Vec<Rung>,
-    },
+    Escalation { step: usize, notify: Vec<Rung> },
 }
 
 impl ClockRule {

@@ -90,8 +90,8 @@ impl Db {
                 .fetch_one(c)
                 .await)?;
             let event = Event::Registered { channel: g.channel };
-            let payload = serde_json::to_string(&event)
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let payload =
+                serde_json::to_string(&event).map_err(|e| StorageError::Corrupt(e.to_string()))?;
             on_tx!(&mut tx, c => sqlx::query(
                 "INSERT INTO complaint_events (complaint_id, seq, kind, from_state, to_state, actor_id, at, payload) VALUES ($1, 1, $2, NULL, 'registered', NULL, $3, $4)")
                 .bind(id)

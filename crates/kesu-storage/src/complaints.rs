@@ -567,8 +567,7 @@ pub async fn create_complaint_in(
     let customer_id = find_or_create_customer(tx, &new.customer, now).await?;
     let counter_sql = "INSERT INTO number_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = number_counters.last + 1 RETURNING last";
     let day = i64::from(new.day);
-    let seq: i64 =
-        on_tx!(tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
+    let seq: i64 = on_tx!(tx, c => sqlx::query_scalar(counter_sql).bind(day).fetch_one(c).await)?;
     let number = ComplaintNumber::new(new.day, seq);
     let first = Complaint::intake_event(actor, new.channel);
     let (proposed_severity, proposed_signals) = match &new.proposal {
@@ -941,7 +940,16 @@ async fn side_effects(
                 step: None,
             };
             let key = format!("assigned:{}:{seq}:user:{}", id.0, user.0);
-            crate::deadlines::notify(tx, &key, user.0, Some(id.0), "assigned", &payload, crate::ts(t)?).await?;
+            crate::deadlines::notify(
+                tx,
+                &key,
+                user.0,
+                Some(id.0),
+                "assigned",
+                &payload,
+                crate::ts(t)?,
+            )
+            .await?;
         }
         Event::Classified { signals, .. } => {
             on_tx!(tx, c => sqlx::query("UPDATE complaints SET signals = $1 WHERE id = $2").bind(signals_text(signals)).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;

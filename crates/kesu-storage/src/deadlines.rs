@@ -315,6 +315,29 @@ impl Db {
         Ok(on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_all(p).await)?)
     }
 
+    /// A site's working calendar with the admin's holiday uploads (the
+    /// defaults for no site or unreadable settings).
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn site_calendar(&self, site_id: Option<i64>) -> Result<SiteCalendar> {
+        let raw: Option<Option<String>> = match site_id {
+            Some(id) => {
+                on_db!(self, p => sqlx::query_scalar("SELECT calendar FROM sites WHERE id = $1").bind(id).fetch_optional(p).await)?
+            }
+            None => None,
+        };
+        let rows: Vec<(i64, String)> = on_db!(self, p => sqlx::query_as("SELECT year, source FROM holiday_years ORDER BY year").fetch_all(p).await)?;
+        let holidays = (!rows.is_empty()).then(|| {
+            Arc::new(HolidayTable::shipped_with(rows.iter().filter_map(
+                |(year, source)| {
+                    YearSchedule::from_holiday_cn_json_for(i16::try_from(*year).ok()?, source).ok()
+                },
+            )))
+        });
+        Ok(calendar_of(raw.flatten().as_deref(), holidays))
+    }
+
     /// The deadline policy, or the seeds' defaults when none was saved.
     ///
     /// # Errors
@@ -393,8 +416,16 @@ impl Db {
                 let what = step.map_or_else(|| "warn".to_owned(), |s| format!("step{s}"));
                 for user in users {
                     let key = format!("deadline:{}:{what}:user:{user}", d.id);
-                    report.notices +=
-                        notify(&mut tx, &key, user, Some(d.complaint_id), kind, &payload, now).await?;
+                    report.notices += notify(
+                        &mut tx,
+                        &key,
+                        user,
+                        Some(d.complaint_id),
+                        kind,
+                        &payload,
+                        now,
+                    )
+                    .await?;
                 }
             }
             if p.breached && !was_breached {

@@ -48,7 +48,9 @@ impl Db {
              ORDER BY CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT {}",
             limit.clamp(1, 500)
         );
-        Ok(on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(user).fetch_all(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(user).fetch_all(p).await)?,
+        )
     }
 
     /// Marks all the user's notices read; returns how many were unread.
@@ -57,6 +59,8 @@ impl Db {
     /// The driver's error.
     pub async fn mark_notices_read(&self, user: i64, now: Timestamp) -> Result<u64> {
         let sql = "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL";
-        Ok(on_db!(self, p => sqlx::query(sql).bind(ms(now)).bind(user).execute(p).await.map(|r| r.rows_affected()))?)
+        Ok(
+            on_db!(self, p => sqlx::query(sql).bind(ms(now)).bind(user).execute(p).await.map(|r| r.rows_affected()))?,
+        )
     }
 }

@@ -1946,7 +1946,10 @@ fn shanghai(s: &str) -> Timestamp {
     format!("{s}+08:00").parse().expect("a timestamp")
 }
 
-fn clock<'a>(rows: &'a [kesu_storage::deadlines::DeadlineRow], kind: &str) -> &'a kesu_storage::deadlines::DeadlineRow {
+fn clock<'a>(
+    rows: &'a [kesu_storage::deadlines::DeadlineRow],
+    kind: &str,
+) -> &'a kesu_storage::deadlines::DeadlineRow {
     rows.iter()
         .rev()
         .find(|r| r.kind == kind)
@@ -1966,7 +1969,9 @@ async fn notices_of(db: &Db, actor: &Actor) -> Vec<(String, Option<usize>)> {
 }
 
 both_backends!(
-    async fn clocks_run_with_the_lifecycle_and_the_sweep_warns_and_escalates_once(backend: Backend) {
+    async fn clocks_run_with_the_lifecycle_and_the_sweep_warns_and_escalates_once(
+        backend: Backend,
+    ) {
         let Some(t) = TestDb::new(backend).await else {
             return;
         };
@@ -1975,11 +1980,27 @@ both_backends!(
         let supervisor = user(db, "sup", &[Role::Supervisor], None).await;
         // Monday 2 March 2026, 10:00 in Shanghai: an ordinary working day.
         let at0 = shanghai("2026-03-02T10:00:00");
-        let (id, n) = register(db, &intake(20260302, at0, Channel::Phone, "13900000000"), Some(&o.agent), at0).await;
+        let (id, n) = register(
+            db,
+            &intake(20260302, at0, Channel::Phone, "13900000000"),
+            Some(&o.agent),
+            at0,
+        )
+        .await;
         let rows = db.deadlines(id).await.expect("deadlines");
-        let running: Vec<&str> = rows.iter().filter(|r| r.running()).map(|r| r.kind.as_str()).collect();
-        assert_eq!(running, vec!["classify", "initial_reply", "progress_report", "resolve"]);
-        assert_eq!(clock(&rows, "classify").due_at, ms(shanghai("2026-03-02T10:30:00")));
+        let running: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.running())
+            .map(|r| r.kind.as_str())
+            .collect();
+        assert_eq!(
+            running,
+            vec!["classify", "initial_reply", "progress_report", "resolve"]
+        );
+        assert_eq!(
+            clock(&rows, "classify").due_at,
+            ms(shanghai("2026-03-02T10:30:00"))
+        );
 
         let classify = Command::Classify {
             category: "repair_quality".to_owned(),
@@ -1994,23 +2015,44 @@ both_backends!(
         };
         act(db, &n, &o.agent, dispatch, shanghai("2026-03-02T10:20:00")).await;
         let rows = db.deadlines(id).await.expect("deadlines");
-        assert_eq!(clock(&rows, "classify").met_at, Some(ms(shanghai("2026-03-02T10:10:00"))));
-        assert_eq!(clock(&rows, "dispatch").met_at, Some(ms(shanghai("2026-03-02T10:20:00"))));
+        assert_eq!(
+            clock(&rows, "classify").met_at,
+            Some(ms(shanghai("2026-03-02T10:10:00")))
+        );
+        assert_eq!(
+            clock(&rows, "dispatch").met_at,
+            Some(ms(shanghai("2026-03-02T10:20:00")))
+        );
         let contact = clock(&rows, "first_contact");
         assert_eq!(contact.due_at, ms(shanghai("2026-03-02T12:20:00")));
-        assert_eq!(notices_of(db, &o.sales_manager).await, vec![("assigned".to_owned(), None)]);
+        assert_eq!(
+            notices_of(db, &o.sales_manager).await,
+            vec![("assigned".to_owned(), None)]
+        );
 
         // Nothing is due before the warning (75 % of 2 h: 11:50).
-        let r = db.sweep_deadlines(shanghai("2026-03-02T11:00:00"), 100).await.expect("sweep");
+        let r = db
+            .sweep_deadlines(shanghai("2026-03-02T11:00:00"), 100)
+            .await
+            .expect("sweep");
         assert_eq!(r.notices, 0);
-        let r = db.sweep_deadlines(shanghai("2026-03-02T11:55:00"), 100).await.expect("sweep");
+        let r = db
+            .sweep_deadlines(shanghai("2026-03-02T11:55:00"), 100)
+            .await
+            .expect("sweep");
         assert_eq!((r.warnings, r.notices), (1, 1));
         // The same pass again tells nobody anything.
-        let r = db.sweep_deadlines(shanghai("2026-03-02T11:56:00"), 100).await.expect("sweep");
+        let r = db
+            .sweep_deadlines(shanghai("2026-03-02T11:56:00"), 100)
+            .await
+            .expect("sweep");
         assert_eq!(r.notices, 0);
         // Found an hour and a half after the breach: the owner and the
         // department manager (the same person here, told once), then the supervisor.
-        let r = db.sweep_deadlines(shanghai("2026-03-02T13:50:00"), 100).await.expect("sweep");
+        let r = db
+            .sweep_deadlines(shanghai("2026-03-02T13:50:00"), 100)
+            .await
+            .expect("sweep");
         assert_eq!((r.breaches, r.notices), (1, 2), "{r:?}");
         assert_eq!(
             notices_of(db, &o.sales_manager).await,
@@ -2020,9 +2062,18 @@ both_backends!(
                 ("deadline_warning".to_owned(), None),
             ]
         );
-        assert_eq!(notices_of(db, &supervisor).await, vec![("deadline_breached".to_owned(), Some(1))]);
-        assert!(notices_of(db, &o.gm).await.is_empty(), "a general complaint does not go to the GM");
-        let r = db.sweep_deadlines(shanghai("2026-03-02T17:50:00"), 100).await.expect("sweep");
+        assert_eq!(
+            notices_of(db, &supervisor).await,
+            vec![("deadline_breached".to_owned(), Some(1))]
+        );
+        assert!(
+            notices_of(db, &o.gm).await.is_empty(),
+            "a general complaint does not go to the GM"
+        );
+        let r = db
+            .sweep_deadlines(shanghai("2026-03-02T17:50:00"), 100)
+            .await
+            .expect("sweep");
         assert_eq!(r.notices, 0, "every step was taken once");
 
         // The late contact ends the clock breached, at its due time.
@@ -2030,22 +2081,49 @@ both_backends!(
             method: ContactMethod::Phone,
             summary: "已致电".to_owned(),
         };
-        act(db, &n, &o.sales_manager, contact, shanghai("2026-03-02T14:00:00")).await;
+        act(
+            db,
+            &n,
+            &o.sales_manager,
+            contact,
+            shanghai("2026-03-02T14:00:00"),
+        )
+        .await;
         let rows = db.deadlines(id).await.expect("deadlines");
         let c = clock(&rows, "first_contact");
-        assert_eq!((c.met_at, c.breached_at, c.running()), (None, Some(ms(shanghai("2026-03-02T12:20:00"))), false));
-        assert_eq!(clock(&rows, "initial_reply").met_at, Some(ms(shanghai("2026-03-02T14:00:00"))));
+        assert_eq!(
+            (c.met_at, c.breached_at, c.running()),
+            (None, Some(ms(shanghai("2026-03-02T12:20:00"))), false)
+        );
+        assert_eq!(
+            clock(&rows, "initial_reply").met_at,
+            Some(ms(shanghai("2026-03-02T14:00:00")))
+        );
 
         // Unread count and marking read.
-        assert_eq!(db.unread_notices(o.sales_manager.user_id.0).await.expect("count"), 3);
-        db.mark_notices_read(o.sales_manager.user_id.0, shanghai("2026-03-02T15:00:00")).await.expect("read");
-        assert_eq!(db.unread_notices(o.sales_manager.user_id.0).await.expect("count"), 0);
+        assert_eq!(
+            db.unread_notices(o.sales_manager.user_id.0)
+                .await
+                .expect("count"),
+            3
+        );
+        db.mark_notices_read(o.sales_manager.user_id.0, shanghai("2026-03-02T15:00:00"))
+            .await
+            .expect("read");
+        assert_eq!(
+            db.unread_notices(o.sales_manager.user_id.0)
+                .await
+                .expect("count"),
+            0
+        );
         t.drop_async().await;
     }
 );
 
 both_backends!(
-    async fn a_major_complaint_runs_on_the_fast_track_and_its_breach_reaches_the_general_manager(backend: Backend) {
+    async fn a_major_complaint_runs_on_the_fast_track_and_its_breach_reaches_the_general_manager(
+        backend: Backend,
+    ) {
         let Some(t) = TestDb::new(backend).await else {
             return;
         };
@@ -2061,7 +2139,10 @@ both_backends!(
         let (id, n) = register(db, &new, Some(&o.agent), at0).await;
         let rows = db.deadlines(id).await.expect("deadlines");
         // Resolution in 48 hours instead of 72; classification already met.
-        assert_eq!(clock(&rows, "resolve").due_at, ms(shanghai("2026-03-04T10:00:00")));
+        assert_eq!(
+            clock(&rows, "resolve").due_at,
+            ms(shanghai("2026-03-04T10:00:00"))
+        );
         assert!(clock(&rows, "resolve").fast);
         assert!(clock(&rows, "classify").met_at.is_some());
         let dispatch = Command::Dispatch {
@@ -2070,11 +2151,23 @@ both_backends!(
         };
         act(db, &n, &o.agent, dispatch, shanghai("2026-03-02T10:05:00")).await;
         let rows = db.deadlines(id).await.expect("deadlines");
-        assert_eq!(clock(&rows, "first_contact").due_at, ms(shanghai("2026-03-02T11:05:00")));
-        db.sweep_deadlines(shanghai("2026-03-02T11:06:00"), 100).await.expect("sweep");
-        assert_eq!(notices_of(db, &o.gm).await, vec![("deadline_breached".to_owned(), Some(0))]);
+        assert_eq!(
+            clock(&rows, "first_contact").due_at,
+            ms(shanghai("2026-03-02T11:05:00"))
+        );
+        db.sweep_deadlines(shanghai("2026-03-02T11:06:00"), 100)
+            .await
+            .expect("sweep");
+        assert_eq!(
+            notices_of(db, &o.gm).await,
+            vec![("deadline_breached".to_owned(), Some(0))]
+        );
         // Without an owner, the department's manager is told as the owner.
-        assert!(notices_of(db, &o.sales_manager).await.contains(&("deadline_breached".to_owned(), Some(0))));
+        assert!(
+            notices_of(db, &o.sales_manager)
+                .await
+                .contains(&("deadline_breached".to_owned(), Some(0)))
+        );
         t.drop_async().await;
     }
 );

@@ -58,6 +58,8 @@ pub struct Staff {
     pub actor: Actor,
     pub via: Via,
     pub lang: Lang,
+    /// Unread notices (the bell), counted for pages only.
+    pub unread: i64,
 }
 
 impl Staff {
@@ -118,7 +120,7 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Whether an unsafe request comes from another site.
-fn cross_site(parts: &Parts) -> bool {
+pub(crate) fn cross_site(parts: &Parts) -> bool {
     if parts
         .headers
         .get("sec-fetch-site")
@@ -166,6 +168,7 @@ impl FromRequestParts<AppState> for Staff {
                 user,
                 via: Via::Token,
                 lang,
+                unread: 0,
             });
         }
         let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(Failure::Unauthenticated)?;
@@ -178,6 +181,17 @@ impl FromRequestParts<AppState> for Staff {
         if unsafe_method && cross_site(parts) {
             return Err(Failure::Csrf);
         }
+        // Inside the nested `/api/v1` router `parts.uri` has lost its prefix;
+        // the original URI tells whether this is an API call.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |o| o.0.path());
+        let unread = if unsafe_method || path.starts_with("/api/") {
+            0
+        } else {
+            state.db.unread_notices(session.user.id).await?
+        };
         let staff = Staff {
             actor: session.user.actor(),
             user: session.user,
@@ -186,13 +200,8 @@ impl FromRequestParts<AppState> for Staff {
                 csrf: session.csrf_token,
             },
             lang,
+            unread,
         };
-        // Inside the nested `/api/v1` router `parts.uri` has lost its prefix;
-        // the original URI tells whether this is an API call.
-        let path = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path(), |o| o.0.path());
         if unsafe_method && path.starts_with("/api/") {
             let header = parts
                 .headers

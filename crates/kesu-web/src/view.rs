@@ -75,13 +75,47 @@ pub struct CustomerView {
     pub email: Option<String>,
 }
 
-/// A deadline of the complaint (filled by the deadline clocks).
+/// A deadline of the complaint (R-HD-*, R-FB-2): running while `met_at`,
+/// `breached_at` and `ended_at` are all null.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineView {
+    /// `register`, `classify`, `dispatch`, `first_contact`, `initial_reply`,
+    /// `progress_report`, `resolve`, `report_back` or `follow_up`.
     pub kind: String,
+    /// RFC 3339; for the follow-up visit the end of its window.
     pub due_at: String,
+    /// The start of the window (the follow-up visit: day 5).
+    pub earliest_at: Option<String>,
+    pub started_at: String,
     pub met_at: Option<String>,
+    /// When it was breached (its due time), even if the work was done later.
     pub breached_at: Option<String>,
+    /// When it stopped (met, done late, or cancelled).
+    pub ended_at: Option<String>,
+    /// Paused while waiting for the customer's answer.
+    pub paused: bool,
+    /// Cancelled: the complaint ended another way (withdrawn, merged …).
+    pub cancelled: bool,
+    /// On the fast track (major or urgent).
+    pub fast: bool,
+}
+
+impl DeadlineView {
+    pub fn new(d: &kesu_storage::deadlines::DeadlineRow, tz: &TimeZone) -> DeadlineView {
+        let opt = |v: Option<i64>| v.map(|v| rfc3339(v, tz));
+        DeadlineView {
+            kind: d.kind.clone(),
+            due_at: rfc3339(d.due_at, tz),
+            earliest_at: opt(d.earliest_at),
+            started_at: rfc3339(d.started_at, tz),
+            met_at: opt(d.met_at),
+            breached_at: opt(d.breached_at),
+            ended_at: opt(d.ended_at),
+            paused: d.paused_at.is_some(),
+            cancelled: d.cancelled,
+            fast: d.fast,
+        }
+    }
 }
 
 /// A complaint as the API shows it.

@@ -327,6 +327,7 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
+    let deadline_sweeper = tokio::spawn(sweep_deadlines(db.clone(), sweep_every()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -336,8 +337,53 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
         .context("server failed")?;
     sweeper.abort();
     indexer.abort();
+    deadline_sweeper.abort();
     db.close().await;
     Ok(())
+}
+
+/// How often the deadline sweep runs: `KESU_SWEEP_SECONDS` (default 15).
+fn sweep_every() -> std::time::Duration {
+    let secs = std::env::var("KESU_SWEEP_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| (1..=3600).contains(s))
+        .unwrap_or(15);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Warns, records breaches and escalates (R-NT-2): at start — so a deadline
+/// that passed while kesu was down fires now — and then every `every`. Any
+/// number of nodes may run it: each clock is claimed by one and moved past
+/// what it told, in one transaction.
+async fn sweep_deadlines(db: Db, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        loop {
+            match db.sweep_deadlines(jiff::Timestamp::now(), 500).await {
+                Ok(r) => {
+                    if r.notices > 0 || r.breaches > 0 {
+                        tracing::info!(
+                            clocks = r.clocks,
+                            warnings = r.warnings,
+                            breaches = r.breaches,
+                            notices = r.notices,
+                            "deadline sweep"
+                        );
+                    }
+                    if r.clocks < 500 {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Adds complaints registered before the search index existed (an upgraded

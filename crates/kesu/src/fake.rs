@@ -7,7 +7,6 @@
 
 use serde_json::{Value, json};
 
-
 /// xorshift64*: small, fast, good enough for test data.
 pub struct Rng(u64);
 
@@ -655,5 +654,4 @@ mod tests {
         }
         assert!(descriptions.len() > 1900);
     }
-
 }

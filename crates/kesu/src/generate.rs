@@ -124,7 +124,9 @@ fn one(
     let major = rng.chance(7);
     let closed_at = (state == State::Closed).then(|| {
         received_at
-            .checked_add(SignedDuration::from_hours(i64::try_from(rng.range(4, 200)).unwrap_or(24)))
+            .checked_add(SignedDuration::from_hours(
+                i64::try_from(rng.range(4, 200)).unwrap_or(24),
+            ))
             .unwrap_or(received_at)
     });
     let customer = CustomerInput {
@@ -187,9 +189,7 @@ fn one(
 pub async fn generate(db: &Db, args: &GenerateArgs) -> anyhow::Result<()> {
     let existing = db.complaint_count().await?;
     if existing > 0 {
-        bail!(
-            "kesu generate fills an empty desk only; this database holds {existing} complaints"
-        );
+        bail!("kesu generate fills an empty desk only; this database holds {existing} complaints");
     }
     let departments: Vec<i64> = db.departments().await?.iter().map(|d| d.id).collect();
     let now = Timestamp::now();
@@ -251,7 +251,11 @@ pub async fn generate(db: &Db, args: &GenerateArgs) -> anyhow::Result<()> {
 #[derive(Args)]
 pub struct BenchSearchArgs {
     /// Words to search for, one query each, used in turn.
-    #[arg(long, value_delimiter = ',', default_value = "退款,刹车,态度,发票,过期,延误,异响,排队")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "退款,刹车,态度,发票,过期,延误,异响,排队"
+    )]
     pub words: Vec<String>,
     /// The state filter (as on the list).
     #[arg(long, default_value = "in_progress")]

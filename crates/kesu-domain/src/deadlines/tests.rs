@@ -174,7 +174,10 @@ fn after_hours_a_normal_complaint_waits_for_the_next_working_time_and_an_urgent_
     );
     assert_eq!(
         started(&changes, ClockKind::InitialReply),
-        (t("2025-10-09T09:00:00+08:00"), t("2025-10-10T09:00:00+08:00"))
+        (
+            t("2025-10-09T09:00:00+08:00"),
+            t("2025-10-10T09:00:00+08:00")
+        )
     );
 
     let mut running = Vec::new();
@@ -389,7 +392,10 @@ fn the_policy_is_data_that_round_trips_as_json() {
 #[test]
 fn the_sweep_warns_then_escalates_step_by_step_and_skips_a_stale_warning() {
     let policy = DeadlinePolicy::default();
-    let rule = policy.rule(ClockKind::FirstContact).cloned().unwrap_or_else(|| panic!("rule"));
+    let rule = policy
+        .rule(ClockKind::FirstContact)
+        .cloned()
+        .unwrap_or_else(|| panic!("rule"));
     let due = t("2025-11-03T12:00:00+08:00");
     let mut p = Progress {
         warn_at: Some(t("2025-11-03T11:30:00+08:00")),
@@ -399,7 +405,10 @@ fn the_sweep_warns_then_escalates_step_by_step_and_skips_a_stale_warning() {
         escalations: 0,
     };
     assert_eq!(rule.next_check(&p), Some(t("2025-11-03T11:30:00+08:00")));
-    assert!(rule.due_notices(&mut p, false, t("2025-11-03T11:00:00+08:00")).is_empty());
+    assert!(
+        rule.due_notices(&mut p, false, t("2025-11-03T11:00:00+08:00"))
+            .is_empty()
+    );
     assert_eq!(
         rule.due_notices(&mut p, false, t("2025-11-03T11:31:00+08:00")),
         vec![Notice::Warning]
@@ -423,7 +432,10 @@ fn the_sweep_warns_then_escalates_step_by_step_and_skips_a_stale_warning() {
         }]
     );
     assert_eq!(rule.next_check(&p), None);
-    assert!(rule.due_notices(&mut p, true, t("2025-11-04T13:00:00+08:00")).is_empty());
+    assert!(
+        rule.due_notices(&mut p, true, t("2025-11-04T13:00:00+08:00"))
+            .is_empty()
+    );
 
     // Found two hours late (kesu was down): no warning, both steps at once.
     let mut late = Progress {

@@ -92,13 +92,18 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Failure> {
         .map_err(|_| Failure::Malformed("If-Match must be a complaint version".into()))
 }
 
-fn complaint_response(
+async fn complaint_response(
     state: &AppState,
     staff: &Staff,
     row: &kesu_storage::complaints::ComplaintRow,
     status: StatusCode,
-) -> Response {
-    let view = ComplaintView::new(row, &staff.actor, &state.config.time_zone);
+) -> Result<Response, Failure> {
+    let mut view = ComplaintView::new(row, &staff.actor, &state.config.time_zone);
+    let deadlines = state.db.deadlines(kesu_domain::ComplaintId(row.id)).await?;
+    view.deadlines = deadlines
+        .iter()
+        .map(|d| crate::view::DeadlineView::new(d, &state.config.time_zone))
+        .collect();
     let mut res = (status, Json(view)).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", row.version)) {
         res.headers_mut().insert(header::ETAG, etag);
@@ -108,7 +113,7 @@ fn complaint_response(
     {
         res.headers_mut().insert(header::LOCATION, loc);
     }
-    res
+    Ok(res)
 }
 
 /// Register a complaint (R-IN-2). Answers 201 only after the record is committed.
@@ -122,12 +127,7 @@ pub async fn create_complaint(
     let body = input::body(body)?;
     let new: actions::NewComplaintIn = input::json(&body)?;
     let row = actions::register(&state, &staff, new, Vec::new()).await?;
-    Ok(complaint_response(
-        &state,
-        &staff,
-        &row,
-        StatusCode::CREATED,
-    ))
+    complaint_response(&state, &staff, &row, StatusCode::CREATED).await
 }
 
 /// List filters.
@@ -299,7 +299,7 @@ pub async fn get_complaint(
 ) -> Result<Response, Failure> {
     let row = actions::visible(&state, &staff, &number).await?;
     actions::log_contact_view(&state, &staff, &row, "api").await?;
-    Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
+    complaint_response(&state, &staff, &row, StatusCode::OK).await
 }
 
 /// Who was shown the customer's unmasked contact details (PIPL), newest
@@ -477,7 +477,7 @@ pub async fn upload_attachment(
         &upload.data,
     )
     .await?;
-    Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
+    complaint_response(&state, &staff, &row, StatusCode::OK).await
 }
 
 /// The parts of an upload form.
@@ -544,7 +544,7 @@ async fn act(
     };
     let op = Op::parse(segment, sub, value)?;
     let row = actions::perform(&state, &staff, &number, if_match(headers)?, op).await?;
-    Ok(complaint_response(&state, &staff, &row, StatusCode::OK))
+    complaint_response(&state, &staff, &row, StatusCode::OK).await
 }
 
 macro_rules! action_endpoint {

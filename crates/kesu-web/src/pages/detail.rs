@@ -86,8 +86,119 @@ struct DetailPage {
     attachments: Vec<AttachmentItem>,
     timeline: Vec<TimelineItem>,
     forms: Vec<ActionForm>,
+    clocks: Vec<ClockItem>,
     version: i64,
     version_hint: String,
+}
+
+/// A deadline as the complaint page shows it.
+struct ClockItem {
+    kind: String,
+    name: String,
+    due: String,
+    status: String,
+    /// `ok`, `soon`, `late` (running); `met`, `missed`, `paused`, `off`.
+    tone: &'static str,
+}
+
+/// "1 天 3 小时", "2 小时 5 分", "35 分".
+fn span_text(ctx: &Ctx, d: jiff::SignedDuration) -> String {
+    let minutes = d.as_secs().abs() / 60;
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let unit = |key: &str, n: i64| ctx.t(key).replace("%{n}", &n.to_string());
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(unit("clock.days", days));
+    }
+    if hours > 0 {
+        parts.push(unit("clock.hours", hours));
+    }
+    if days == 0 && (mins > 0 || hours == 0) {
+        parts.push(unit("clock.minutes", mins));
+    }
+    parts.join(" ")
+}
+
+fn clock_items(
+    ctx: &Ctx,
+    rows: &[kesu_storage::deadlines::DeadlineRow],
+    policy: &kesu_domain::deadlines::DeadlinePolicy,
+    calendar: &kesu_calendar::SiteCalendar,
+    now: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<ClockItem> {
+    use kesu_domain::deadlines::Counting;
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap_or(now);
+    let mut items: Vec<ClockItem> = rows
+        .iter()
+        .filter(|d| !d.cancelled)
+        .map(|d| {
+            let due = at(d.due_at);
+            let working = d
+                .kind
+                .parse::<kesu_domain::ClockKind>()
+                .ok()
+                .and_then(|k| policy.rule(k))
+                .is_some_and(|r| r.counting == Counting::Working);
+            let left = if working {
+                calendar.working_between(now, due)
+            } else {
+                due.duration_since(now)
+            };
+            let total = if working {
+                calendar.working_between(at(d.started_at), due)
+            } else {
+                due.duration_since(at(d.started_at))
+            };
+            let (status, tone) = if let Some(_met) = d.met_at {
+                (ctx.t("clock.met"), "met")
+            } else if d.ended_at.is_some() {
+                (ctx.t("clock.late"), "missed")
+            } else if d.paused_at.is_some() {
+                (ctx.t("clock.paused"), "paused")
+            } else if d.earliest_at.is_some_and(|e| at(e) > now) {
+                (
+                    ctx.t("clock.window_opens")
+                        .replace("%{t}", &short_time(d.earliest_at.unwrap_or(d.due_at), tz)),
+                    "ok",
+                )
+            } else if left.is_negative() || d.breached_at.is_some() {
+                (
+                    ctx.t("clock.overdue")
+                        .replace("%{t}", &span_text(ctx, left)),
+                    "late",
+                )
+            } else {
+                let soon = total.as_secs() > 0 && left.as_secs() * 4 <= total.as_secs();
+                (
+                    ctx.t(if working {
+                        "clock.left_working"
+                    } else {
+                        "clock.left"
+                    })
+                    .replace("%{t}", &span_text(ctx, left)),
+                    if soon { "soon" } else { "ok" },
+                )
+            };
+            ClockItem {
+                kind: d.kind.clone(),
+                name: ctx.label("clock", &d.kind),
+                due: short_time(d.due_at, tz),
+                status,
+                tone,
+            }
+        })
+        .collect();
+    // Running clocks first, the most pressing on top.
+    let rank = |t: &str| match t {
+        "late" => 0,
+        "soon" => 1,
+        "ok" => 2,
+        "paused" => 3,
+        _ => 4,
+    };
+    items.sort_by_key(|i| rank(i.tone));
+    items
 }
 
 /// Names the page shows for ids and codes.
@@ -631,6 +742,7 @@ async fn detail_page(
     let proposals = state.db.proposals(id).await?;
     let tasks = state.db.tasks(id).await?;
     let attachments = state.db.attachments(id).await?;
+    let on_portal = state.db.filed_on_portal(id).await?;
 
     #[derive(serde::Deserialize, Default)]
     struct Q {
@@ -730,7 +842,18 @@ async fn detail_page(
                 kind: e.kind.clone(),
                 title: ctx.label("event", &e.kind),
                 at: short_time(e.at, &tz),
-                actor: e.actor_name.clone().unwrap_or_default(),
+                actor: e.actor_name.clone().unwrap_or_else(|| {
+                    // The customer on the portal has no account: their
+                    // answers say so, and so do the filing and its photos.
+                    let by_customer = payload["by_customer"] == Value::Bool(true)
+                        || (on_portal
+                            && matches!(e.kind.as_str(), "received" | "attachment_added"));
+                    if by_customer {
+                        ctx.t("actor.customer_online")
+                    } else {
+                        String::new()
+                    }
+                }),
                 state_change,
                 details: describe(&ctx, &names, &tz, &payload),
             }
@@ -824,7 +947,23 @@ async fn detail_page(
         &open_tasks,
         suggested.as_deref(),
     );
+    let clock_rows = state.db.deadlines(id).await?;
+    let clocks = if clock_rows.is_empty() {
+        Vec::new()
+    } else {
+        let policy = state.db.deadline_policy().await?;
+        let calendar = state.db.site_calendar(row.site_id).await?;
+        clock_items(
+            &ctx,
+            &clock_rows,
+            &policy,
+            &calendar,
+            state.clock.now(),
+            &tz,
+        )
+    };
     let page = DetailPage {
+        clocks,
         notice,
         number: row.number.clone(),
         state: ctx.label("state", &row.state),

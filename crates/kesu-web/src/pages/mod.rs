@@ -8,6 +8,7 @@ pub mod admin;
 pub mod detail;
 pub mod forms;
 pub mod login;
+mod notices;
 pub mod queue;
 pub mod register;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(register::router())
         .merge(detail::router())
         .merge(admin::router())
+        .merge(notices::router())
 }
 
 /// Where a signed-in person starts: an admin on the settings (where a new
@@ -59,6 +61,8 @@ pub struct Ctx {
     pub nav: &'static str,
     /// Where the language switch returns to (already escaped for a URL).
     pub back: String,
+    /// Unread notices for the bell.
+    pub unread: i64,
 }
 
 impl Ctx {
@@ -72,6 +76,7 @@ impl Ctx {
             can_register: staff.actor.may_take_in(),
             nav,
             back: crate::error::url_escape(path),
+            unread: staff.unread,
         }
     }
 
@@ -85,6 +90,7 @@ impl Ctx {
             can_register: false,
             nav: "",
             back: crate::error::url_escape(path),
+            unread: 0,
         }
     }
 

@@ -933,3 +933,101 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn clocks_show_on_the_complaint_and_breaches_reach_the_bell(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        // Monday 23 November 2026, 10:00 in Shanghai.
+        let c = app.create_complaint("agent1", json!({})).await;
+        let number = c["number"].as_str().unwrap_or_default().to_owned();
+        let kinds: Vec<&str> = c["deadlines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["kind"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec!["classify", "initial_reply", "progress_report", "resolve"]
+        );
+        let classify = &c["deadlines"][0];
+        assert_eq!(classify["due_at"], "2026-11-23T10:30:00+08:00");
+        assert!(classify["met_at"].is_null());
+        app.act(
+            "agent1",
+            &number,
+            "classify",
+            json!({"category": "repair_quality", "severity": "general"}),
+        )
+        .await;
+        let c = app
+            .act(
+                "agent1",
+                &number,
+                "dispatch",
+                json!({"department": "service", "assignee": "mgr_service"}),
+            )
+            .await;
+        assert_eq!(c["deadlines"][0]["met_at"], "2026-11-23T10:00:00+08:00");
+
+        let manager = Browser::new(&app);
+        manager.login("mgr_service").await;
+        let (_, html, _) = manager.get(&format!("/complaints/{number}")).await;
+        assert!(
+            html.contains(r#"id="unread">1<"#),
+            "the bell counts the assignment"
+        );
+        assert!(
+            html.contains(r#"data-kind="first_contact" data-tone="ok""#),
+            "the running first-contact clock is shown: {}",
+            &html[html.find("id=\"clocks\"").unwrap_or(0)..]
+                .chars()
+                .take(600)
+                .collect::<String>()
+        );
+        assert!(html.contains("剩余 2小时（工作时间）"));
+
+        // Two and a half hours later the first contact is overdue; the sweep
+        // tells the manager, once.
+        app.clock.advance(jiff::SignedDuration::from_mins(150));
+        let r = app.db.sweep_deadlines(app.now(), 100).await.expect("sweep");
+        assert_eq!(r.breaches, 1, "{r:?}");
+        assert_eq!(
+            app.db
+                .sweep_deadlines(app.now(), 100)
+                .await
+                .expect("sweep")
+                .notices,
+            0
+        );
+        let (_, html, _) = manager.get(&format!("/complaints/{number}")).await;
+        assert!(html.contains(r#"data-kind="first_contact" data-tone="late""#));
+        assert!(html.contains("已超时 30分"));
+        let (_, html, _) = manager.get("/notices").await;
+        assert!(
+            html.contains(&format!("投诉 {number} 已分派给您")),
+            "{html}"
+        );
+        assert!(html.contains("“首次联系客户（2小时）”已超时"));
+        // The sweep first ran after the due time: the breach, no stale warning.
+        assert!(
+            html.contains(r#"id="unread">2<"#),
+            "the assignment and the breach"
+        );
+        let csrf = csrf_in(&html);
+        let (s, _, _) = manager.post("/notices/read", &[("csrf", &csrf)]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (_, html, _) = manager.get("/notices").await;
+        assert!(!html.contains(r#"id="unread""#));
+        assert!(raw_keys(&html).is_empty(), "{:?}", raw_keys(&html));
+
+        // Someone without notices sees an empty state that says what comes here.
+        let agent = Browser::new(&app);
+        agent.login("gm1").await;
+        let (_, html, _) = agent.get("/notices").await;
+        assert!(html.contains("暂时没有通知"));
+        app.stop().await;
+    }
+);
