@@ -300,3 +300,11 @@ fn words_that_only_look_like_signals() {
         Signal::Legal,
     );
 }
+
+#[test]
+fn hazards_named_by_what_could_happen() {
+    fires("安全带卡扣卡不住，这样的车开出去出事谁负责", Signal::Safety);
+    fires("阳台的栏杆松动了，用手一推就晃", Signal::Safety);
+    fires("家里有小孩，随时可能出事", Signal::Safety);
+    silent("顾客在超市门口被防盗门报警，员工让她开包", Signal::Police);
+}
