@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use kesu_domain::complaint::Action;
 use kesu_domain::input::{self, ComplaintNumber, InputError, InputProblem};
 use kesu_domain::{
-    AttachmentId, Channel, Command, ContactMethod, DepartmentId, FollowUpOutcome, Role, Severity,
-    Signal, State, UserId,
+    Acting, Actor, AttachmentId, Channel, Command, ContactMethod, DepartmentId, FollowUpOutcome,
+    Role, Severity, Signal, State, UserId,
 };
 use kesu_storage::complaints::{self, ComplaintRow, CustomerInput, NewComplaint};
 use serde::Deserialize;
@@ -118,6 +118,43 @@ pub async fn register(
         )));
     }
     let now = state.now();
+    let new = intake(state, Some(&staff.actor), input, files, now).await?;
+    let (_, number) = state
+        .db
+        .create_complaint(&new, Some(&staff.actor), now)
+        .await?;
+    state
+        .db
+        .complaint(number.as_str())
+        .await?
+        .ok_or(Failure::Internal("registered complaint vanished".into()))
+}
+
+/// Parses a complaint to register (R-IN-2), checks its files and asks the
+/// classification engine for its proposal: everything a registration
+/// writes, before anything is written. `actor` is the staff member taking
+/// it in, or `None` for the customer filing on the portal, who gives only
+/// the customer's own fields (no category, severity, signals, receipt time
+/// or restatement: those are customer service's).
+///
+/// # Errors
+/// 422 for bad fields and files, 413 for a file over the limit, 403 for
+/// fields the actor may not set.
+pub async fn intake(
+    state: &AppState,
+    actor: Option<&Actor>,
+    input: NewComplaintIn,
+    files: Vec<FileIn>,
+    now: jiff::Timestamp,
+) -> Result<NewComplaint, Failure> {
+    let staff_only = input.category.is_some()
+        || input.severity.is_some()
+        || !input.signals.is_empty()
+        || input.received_at.is_some()
+        || input.restatement.is_some();
+    if actor.is_none() && staff_only {
+        return Err(Failure::Forbidden);
+    }
     let channel: Channel = code(
         "channel",
         input
@@ -175,7 +212,7 @@ pub async fn register(
         None if signals.is_empty() => Severity::General,
         None => Severity::Major,
     };
-    let site_id = intake_site(state, staff, input.site.as_deref()).await?;
+    let site_id = intake_site(state, actor, input.site.as_deref()).await?;
     let category = match input
         .category
         .as_deref()
@@ -183,12 +220,11 @@ pub async fn register(
         .filter(|s| !s.is_empty())
     {
         Some(c) => {
-            if !staff
-                .actor
-                .roles
-                .iter()
-                .any(|r| matches!(r, Role::Agent | Role::Supervisor | Role::Gm))
-            {
+            if !actor.is_some_and(|a| {
+                a.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Agent | Role::Supervisor | Role::Gm))
+            }) {
                 return Err(Failure::Refused(kesu_domain::Refusal::NotPermitted(
                     Action::Classify,
                 )));
@@ -227,7 +263,7 @@ pub async fn register(
         i32::from(day.year()) * 10_000 + i32::from(day.month()) * 100 + i32::from(day.day()),
     )
     .unwrap_or(0);
-    let new = NewComplaint {
+    Ok(NewComplaint {
         channel,
         received_at,
         day,
@@ -247,16 +283,7 @@ pub async fn register(
         attachments: checked_files(state, files)?,
         site_id,
         proposal: Some(proposal),
-    };
-    let (_, number) = state
-        .db
-        .create_complaint(&new, Some(&staff.actor), now)
-        .await?;
-    state
-        .db
-        .complaint(number.as_str())
-        .await?
-        .ok_or(Failure::Internal("registered complaint vanished".into()))
+    })
 }
 
 /// The classification engine's proposal for a complaint's text (R-CL-1/2).
@@ -301,7 +328,7 @@ pub fn propose(
 /// site; group-level staff choose (default: the first site).
 async fn intake_site(
     state: &AppState,
-    staff: &Staff,
+    actor: Option<&Actor>,
     raw: Option<&str>,
 ) -> Result<Option<kesu_domain::SiteId>, Failure> {
     let chosen = match raw.map(str::trim).filter(|s| !s.is_empty()) {
@@ -317,7 +344,7 @@ async fn intake_site(
         }
         None => None,
     };
-    match (staff.actor.site_id, chosen) {
+    match (actor.and_then(|a| a.site_id), chosen) {
         (Some(own), Some(other)) if own != other => Err(Failure::Forbidden),
         (Some(own), _) => Ok(Some(own)),
         (None, chosen) => Ok(chosen),
@@ -914,6 +941,38 @@ pub async fn perform(
     let command = command(state, &mut tx, &row, op).await?;
     let events = complaint.decide(command, &staff.actor, now, &policy)?;
     complaints::record(&mut tx, &complaint, &events, Some(staff.actor.user_id), now).await?;
+    tx.commit().await?;
+    state
+        .db
+        .complaint(&row.number)
+        .await?
+        .ok_or(Failure::NotFound)
+}
+
+/// Performs what the customer asks on the portal: answering a proposal
+/// (R-HD-8) or the follow-up survey (R-FB-3). The same path as [`perform`],
+/// with the domain deciding for [`Acting::Customer`] (who may do nothing
+/// else) and no staff actor in the history. The caller proved with the
+/// tracking code that the complaint is the customer's.
+///
+/// # Errors
+/// 404 unknown; 403/409/422 refusals.
+pub async fn perform_for_customer(
+    state: &AppState,
+    number: &ComplaintNumber,
+    op: Op,
+) -> Result<ComplaintRow, Failure> {
+    let now = state.now();
+    let policy = state.db.policy().await?;
+    let mut tx = state.db.begin().await?;
+    let row = complaints::load(&mut tx, number.as_str())
+        .await?
+        .ok_or(Failure::NotFound)?;
+    let complaint = row.to_domain()?;
+    complaint.check(op.action(), Acting::Customer)?;
+    let command = command(state, &mut tx, &row, op).await?;
+    let events = complaint.decide(command, Acting::Customer, now, &policy)?;
+    complaints::record(&mut tx, &complaint, &events, None, now).await?;
     tx.commit().await?;
     state
         .db

@@ -233,6 +233,9 @@ fn problem(f: &Failure, lang: Lang) -> Response {
 }
 
 fn page(f: &Failure, lang: Lang, path: &str) -> Response {
+    if path.starts_with("/portal") {
+        return crate::portal::failure_page(f, lang, path);
+    }
     if matches!(f, Failure::PasswordChangeRequired) {
         return Redirect::to("/account?first=1").into_response();
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod pages;
+pub mod portal;
 pub mod view;
 
 use std::sync::Arc;
@@ -40,6 +41,11 @@ pub struct WebConfig {
     pub max_attachment_bytes: usize,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: the header it sets to the client's address
+    /// (`x-real-ip`, `x-forwarded-for`), which the customer portal's limits
+    /// count by; `None`: the connection's peer address. Set it only when
+    /// the proxy overwrites that header.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -49,6 +55,7 @@ impl Default for WebConfig {
             session_hours: 12,
             max_attachment_bytes: 10 * 1024 * 1024,
             secure_cookies: false,
+            client_ip_header: None,
         }
     }
 }
@@ -80,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_attachment_bytes + 64 * 1024;
     Router::new()
         .merge(pages::router())
+        .merge(portal::router())
         .nest("/api/v1", api::router())
         .route(
             "/api/openapi.json",
@@ -96,7 +104,8 @@ pub fn router(state: AppState) -> Router {
 /// # Errors
 /// When the listener fails.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

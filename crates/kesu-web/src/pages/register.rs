@@ -178,7 +178,7 @@ pub async fn create_complaint(
 
 /// The text fields (signals as a list) and the chosen files of a multipart
 /// registration form. An empty file input sends one empty part: skipped.
-async fn read_registration(
+pub(crate) async fn read_registration(
     mut mp: Multipart,
 ) -> Result<(serde_json::Map<String, Value>, Vec<FileIn>), Failure> {
     let mut map = serde_json::Map::new();

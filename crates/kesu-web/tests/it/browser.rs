@@ -16,13 +16,13 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp};
 
 /// A ChromeDriver process on a free local port, killed on drop.
-struct Driver {
+pub struct Driver {
     child: Child,
     port: u16,
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub async fn start() -> Driver {
         let port = StdListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -49,7 +49,7 @@ impl Driver {
         panic!("chromedriver did not start on port {port}");
     }
 
-    async fn browser(&self, width: u32, height: u32) -> Client {
+    pub async fn browser(&self, width: u32, height: u32) -> Client {
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {

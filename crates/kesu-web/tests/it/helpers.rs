@@ -207,7 +207,8 @@ impl TestApp {
         let addr = listener.local_addr().expect("local address");
         let router = kesu_web::router(state);
         let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            if let Err(e) = axum::serve(listener, app).await {
                 eprintln!("test server stopped: {e}");
             }
         });

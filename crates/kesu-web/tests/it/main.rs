@@ -11,4 +11,5 @@ mod api_lifecycle;
 mod browser;
 mod helpers;
 mod pages;
+mod portal;
 mod two_nodes;
