@@ -294,6 +294,11 @@ const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
     }
 }
 
+/// Before a compensation word: the seller's promise quoted (主播还说假一赔十),
+/// not the customer's demand.
+#[rustfmt::skip]
+const PROMISED: &[&str] = &["承诺", "保证", "宣传", "号称", "主播", "写着", "标着", "还说", "广告"];
+
 #[rustfmt::skip]
 const SPECS: &[RuleSpec] = &[
     // --- compensation: beyond a plain refund, exchange or repair.
@@ -398,7 +403,7 @@ const SPECS: &[RuleSpec] = &[
         ..spec(
             Signal::Safety,
             &[
-                "出事谁负责", "出了事谁", "可能出事", "会出事", "要出事", "迟早出事", "出大事", "电线垂", "电线掉", "带电", "麻了一下",
+                "撞倒", "磕了个包", "磕了一个包", "碰了个包", "撞了个包", "肿了个包", "出事谁负责", "出了事谁", "可能出事", "会出事", "要出事", "迟早出事", "出大事", "电线垂", "电线掉", "带电", "麻了一下",
                 "被麻", "电麻", "回火", "玻璃碴", "玻璃渣", "划了一道", "划了几道", "划了个口", "划开", "划出血", "破了皮", "破皮",
                 "擦破", "蹭破", "抓伤", "抓破", "咬破", "困人", "不敢再开", "不敢开了", "都不敢开", "不敢开车",
             ],
@@ -754,6 +759,14 @@ fn ruled_out(chars: &[char], s: usize, e: usize, signal: Signal) -> bool {
     {
         return true; // an insurance claim, not compensation from the business
     }
+    if signal == Signal::Compensation
+        && PROMISED.iter().any(|w| before_text.contains(w))
+        && !["要求", "按", "兑现", "请"]
+            .iter()
+            .any(|w| before_text.contains(w))
+    {
+        return true; // the seller's promise quoted, not the customer's demand
+    }
     let after_text = text_of(clause_after(chars, e, 10));
     if NEGATION_AFTER.iter().any(|w| after_text.contains(w)) {
         return true;
@@ -988,6 +1001,13 @@ fn counted_repeat(chars: &[char]) -> Option<(usize, usize)> {
         }
         if before.contains('问') && !before.contains("投诉") {
             continue; // 问了三次都说马上好: chasing within one wait
+        }
+        if before.contains('催')
+            && !["投诉", "天", "周", "星期", "月"]
+                .iter()
+                .any(|w| sent.contains(w))
+        {
+            continue; // 打电话催了三次，每次都说在路上: chasing within one wait
         }
         // 第五次 reads the whole sentence for what was repeated.
         let near = REPEAT_VERBS

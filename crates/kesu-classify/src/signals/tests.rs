@@ -308,3 +308,29 @@ fn hazards_named_by_what_could_happen() {
     fires("家里有小孩，随时可能出事", Signal::Safety);
     silent("顾客在超市门口被防盗门报警，员工让她开包", Signal::Police);
 }
+
+#[test]
+fn a_promise_quoted_and_chasing_one_wait_are_not_signals() {
+    silent("主播还说假一赔十，我就要把差价退我", Signal::Compensation);
+    silent("宣传写着假一赔十，结果收到的是假货", Signal::Compensation);
+    fires(
+        "假货，要求按承诺假一赔十，并赔偿我的损失",
+        Signal::Compensation,
+    );
+    silent(
+        "中间打电话催了三次，店里每次都说已经在路上了",
+        Signal::RepeatFault,
+    );
+    fires(
+        "退款催了三次，一个月了还没到账，再不退我就投诉",
+        Signal::RepeatFault,
+    );
+}
+
+#[test]
+fn a_promise_invoked_by_the_customer_is_a_demand() {
+    fires(
+        "经专柜鉴定是假货，客户要求按平台承诺假一赔十",
+        Signal::Compensation,
+    );
+}
