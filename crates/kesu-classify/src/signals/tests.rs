@@ -334,3 +334,18 @@ fn a_promise_invoked_by_the_customer_is_a_demand() {
         Signal::Compensation,
     );
 }
+
+#[test]
+fn places_professions_and_other_senses_are_not_signals() {
+    silent(
+        "我是做律师的，工作很忙，老师每晚十点还在群里发通知",
+        Signal::Legal,
+    );
+    fires("我已经请了律师", Signal::Legal);
+    silent("孩子在法院街那个校区上课", Signal::Legal);
+    fires("法院见", Signal::Legal);
+    silent("我就想拍个长曝光的夜景", Signal::Media);
+    silent("香薰机水雾扩散不出来", Signal::Media);
+    fires("大家帮忙扩散一下", Signal::Media);
+    silent("他母亲住院期间，客服还天天打电话催还款", Signal::Safety);
+}
