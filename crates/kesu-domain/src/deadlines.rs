@@ -504,14 +504,14 @@ impl ClockRule {
     /// complaint's first step also tells `major_notify`.
     pub fn due_notices(&self, p: &mut Progress, major: bool, now: Timestamp) -> Vec<Notice> {
         let mut out = Vec::new();
-        if !p.breached && !p.warned {
-            if let Some(w) = p.warn_at
-                && w <= now
-            {
-                p.warned = true;
-                if p.due_at > now {
-                    out.push(Notice::Warning);
-                }
+        if !p.breached
+            && !p.warned
+            && let Some(w) = p.warn_at
+            && w <= now
+        {
+            p.warned = true;
+            if p.due_at > now {
+                out.push(Notice::Warning);
             }
         }
         if !p.breached && p.due_at <= now {

@@ -77,3 +77,14 @@ pub use robot::RobotMessage;
 pub use smtp::{OutgoingMail, SmtpConfig, SmtpMailer, SmtpSecurity};
 pub use tencent::{TencentMessage, TencentSms, TencentSmsConfig};
 pub use wecom::{WeComConfig, WeComRobot};
+
+/// Makes ring the process-wide rustls provider, once; later calls do nothing.
+///
+/// kesu-notify builds its own clients with ring and needs no global state,
+/// but it switches on reqwest's `rustls-no-provider` feature, and Cargo
+/// unifies features: every other `reqwest::Client` in the same build then
+/// panics when built unless a provider is installed. Binaries (and tests)
+/// that build their own reqwest clients call this first.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

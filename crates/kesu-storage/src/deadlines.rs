@@ -269,6 +269,31 @@ impl DeadlineRow {
     }
 }
 
+/// Where the sweep's notices go besides the bell: e-mail to people who gave
+/// an address, and the group robots (WeCom, DingTalk) that are set up.
+pub struct Outbound<'a> {
+    /// The (subject, body) of a notice (`kind`, payload), in the desk's language.
+    pub render: &'a (dyn Fn(&str, &NoticePayload) -> (String, String) + Send + Sync),
+    pub email: bool,
+    /// Outbox channels of the group robots, e.g. `["wecom", "dingtalk"]`.
+    pub robots: Vec<&'static str>,
+}
+
+fn render_nothing(_: &str, _: &NoticePayload) -> (String, String) {
+    (String::new(), String::new())
+}
+
+impl Outbound<'static> {
+    /// Only the bell.
+    pub fn bell_only() -> Outbound<'static> {
+        Outbound {
+            render: &render_nothing,
+            email: false,
+            robots: Vec::new(),
+        }
+    }
+}
+
 /// What one sweep pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -357,7 +382,12 @@ impl Db {
     ///
     /// # Errors
     /// The driver's error; the pass is rolled back and nothing is told.
-    pub async fn sweep_deadlines(&self, now: Timestamp, limit: u32) -> Result<SweepReport> {
+    pub async fn sweep_deadlines(
+        &self,
+        now: Timestamp,
+        limit: u32,
+        outbound: &Outbound<'_>,
+    ) -> Result<SweepReport> {
         let mut tx = self.begin().await?;
         let policy = policy_in(&mut tx).await?;
         let lock = if matches!(tx, Tx::Pg(_)) {
@@ -414,7 +444,12 @@ impl Db {
                     step,
                 };
                 let what = step.map_or_else(|| "warn".to_owned(), |s| format!("step{s}"));
-                for user in users {
+                let (subject, body) = if outbound.email || !outbound.robots.is_empty() {
+                    (outbound.render)(kind, &payload)
+                } else {
+                    (String::new(), String::new())
+                };
+                for (user, email) in users {
                     let key = format!("deadline:{}:{what}:user:{user}", d.id);
                     report.notices += notify(
                         &mut tx,
@@ -426,6 +461,18 @@ impl Db {
                         now,
                     )
                     .await?;
+                    if let Some(address) = email.filter(|e| outbound.email && !e.trim().is_empty())
+                    {
+                        let key = format!("deadline:{}:{what}:email:{user}", d.id);
+                        crate::outbox::enqueue(
+                            &mut tx, &key, "email", &address, &subject, &body, now,
+                        )
+                        .await?;
+                    }
+                }
+                for robot in &outbound.robots {
+                    let key = format!("deadline:{}:{what}:{robot}", d.id);
+                    crate::outbox::enqueue(&mut tx, &key, robot, "", &subject, &body, now).await?;
                 }
             }
             if p.breached && !was_breached {
@@ -454,12 +501,15 @@ impl Db {
 /// The active users a rung of the ladder names for this complaint: its
 /// owner, its department's managers, and the supervisors, general managers
 /// or customer-service agents of its site (or of the group).
-async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<i64>> {
-    let mut users: Vec<i64> = Vec::new();
+async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<(i64, Option<String>)>> {
+    let mut users: Vec<(i64, Option<String>)> = Vec::new();
     for rung in rungs {
-        let found: Vec<i64> = match rung {
+        let found: Vec<(i64, Option<String>)> = match rung {
             Rung::Owner => match d.assignee_id {
-                Some(a) => vec![a],
+                Some(a) => {
+                    let email: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND active = TRUE").bind(a).fetch_optional(c).await)?;
+                    email.map(|e| vec![(a, e)]).unwrap_or_default()
+                }
                 None => by_role(tx, "manager", d.department_id, d.site_id).await?,
             },
             Rung::DepartmentManager => match d.department_id {
@@ -471,7 +521,7 @@ async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<i64>>
             Rung::CustomerService => by_role(tx, "agent", None, d.site_id).await?,
         };
         for u in found {
-            if !users.contains(&u) {
+            if !users.iter().any(|(id, _)| *id == u.0) {
                 users.push(u);
             }
         }
@@ -484,12 +534,12 @@ async fn by_role(
     role: &str,
     department: Option<i64>,
     site: Option<i64>,
-) -> Result<Vec<i64>> {
-    let sql = "SELECT u.id FROM users u LEFT JOIN departments dp ON dp.id = u.department_id LEFT JOIN sites st ON st.id = dp.site_id \
+) -> Result<Vec<(i64, Option<String>)>> {
+    let sql = "SELECT u.id, u.email FROM users u LEFT JOIN departments dp ON dp.id = u.department_id LEFT JOIN sites st ON st.id = dp.site_id \
                WHERE u.active = TRUE AND (',' || u.roles || ',') LIKE $1 \
                AND ($2 IS NULL OR u.department_id = $2) \
                AND ($3 IS NULL OR dp.id IS NULL OR st.is_group = TRUE OR st.id = $3) ORDER BY u.id";
-    Ok(on_tx!(tx, c => sqlx::query_scalar(sql)
+    Ok(on_tx!(tx, c => sqlx::query_as(sql)
         .bind(format!("%,{role},%"))
         .bind(department)
         .bind(site)

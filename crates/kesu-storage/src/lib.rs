@@ -26,6 +26,7 @@ pub mod complaints;
 pub mod deadlines;
 pub mod notices;
 pub mod org;
+pub mod outbox;
 pub mod portal;
 pub mod privacy;
 pub mod search;

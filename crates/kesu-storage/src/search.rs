@@ -164,12 +164,13 @@ impl Db {
 
 fn document_texts(row: &DocumentRow) -> Vec<&str> {
     let mut texts = vec![row.1.as_str(), row.8.as_str()];
-    for t in [
-        &row.2, &row.3, &row.4, &row.5, &row.6, &row.7, &row.9, &row.10,
-    ] {
-        if let Some(t) = t {
-            texts.push(t);
-        }
-    }
+    texts.extend(
+        [
+            &row.2, &row.3, &row.4, &row.5, &row.6, &row.7, &row.9, &row.10,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str),
+    );
     texts
 }

@@ -2032,25 +2032,41 @@ both_backends!(
 
         // Nothing is due before the warning (75 % of 2 h: 11:50).
         let r = db
-            .sweep_deadlines(shanghai("2026-03-02T11:00:00"), 100)
+            .sweep_deadlines(
+                shanghai("2026-03-02T11:00:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
             .await
             .expect("sweep");
         assert_eq!(r.notices, 0);
         let r = db
-            .sweep_deadlines(shanghai("2026-03-02T11:55:00"), 100)
+            .sweep_deadlines(
+                shanghai("2026-03-02T11:55:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
             .await
             .expect("sweep");
         assert_eq!((r.warnings, r.notices), (1, 1));
         // The same pass again tells nobody anything.
         let r = db
-            .sweep_deadlines(shanghai("2026-03-02T11:56:00"), 100)
+            .sweep_deadlines(
+                shanghai("2026-03-02T11:56:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
             .await
             .expect("sweep");
         assert_eq!(r.notices, 0);
         // Found an hour and a half after the breach: the owner and the
         // department manager (the same person here, told once), then the supervisor.
         let r = db
-            .sweep_deadlines(shanghai("2026-03-02T13:50:00"), 100)
+            .sweep_deadlines(
+                shanghai("2026-03-02T13:50:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
             .await
             .expect("sweep");
         assert_eq!((r.breaches, r.notices), (1, 2), "{r:?}");
@@ -2071,7 +2087,11 @@ both_backends!(
             "a general complaint does not go to the GM"
         );
         let r = db
-            .sweep_deadlines(shanghai("2026-03-02T17:50:00"), 100)
+            .sweep_deadlines(
+                shanghai("2026-03-02T17:50:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
             .await
             .expect("sweep");
         assert_eq!(r.notices, 0, "every step was taken once");
@@ -2155,9 +2175,13 @@ both_backends!(
             clock(&rows, "first_contact").due_at,
             ms(shanghai("2026-03-02T11:05:00"))
         );
-        db.sweep_deadlines(shanghai("2026-03-02T11:06:00"), 100)
-            .await
-            .expect("sweep");
+        db.sweep_deadlines(
+            shanghai("2026-03-02T11:06:00"),
+            100,
+            &kesu_storage::deadlines::Outbound::bell_only(),
+        )
+        .await
+        .expect("sweep");
         assert_eq!(
             notices_of(db, &o.gm).await,
             vec![("deadline_breached".to_owned(), Some(0))]

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod outbox;
 pub mod pages;
 pub mod portal;
 pub mod view;

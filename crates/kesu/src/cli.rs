@@ -327,7 +327,7 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
     let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
-    let deadline_sweeper = tokio::spawn(sweep_deadlines(db.clone(), sweep_every()));
+    let deadline_sweeper = tokio::spawn(sweep_deadlines(state.clone(), sweep_every()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -352,35 +352,39 @@ fn sweep_every() -> std::time::Duration {
     std::time::Duration::from_secs(secs)
 }
 
-/// Warns, records breaches and escalates (R-NT-2): at start — so a deadline
-/// that passed while kesu was down fires now — and then every `every`. Any
-/// number of nodes may run it: each clock is claimed by one and moved past
-/// what it told, in one transaction.
-async fn sweep_deadlines(db: Db, every: std::time::Duration) {
+/// Warns, records breaches and escalates (R-NT-2), then sends what that
+/// queued (e-mail, WeCom, DingTalk): at start — so a deadline that passed
+/// while kesu was down fires now — and then every `every`. Any number of
+/// nodes may run it: each clock and each message is claimed by one node.
+async fn sweep_deadlines(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        loop {
-            match db.sweep_deadlines(jiff::Timestamp::now(), 500).await {
-                Ok(r) => {
-                    if r.notices > 0 || r.breaches > 0 {
-                        tracing::info!(
-                            clocks = r.clocks,
-                            warnings = r.warnings,
-                            breaches = r.breaches,
-                            notices = r.notices,
-                            "deadline sweep"
-                        );
-                    }
-                    if r.clocks < 500 {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick");
-                    break;
-                }
+        let now = jiff::Timestamp::now();
+        match kesu_web::outbox::sweep(&state, now).await {
+            Ok(r) if r.notices > 0 || r.breaches > 0 => tracing::info!(
+                clocks = r.clocks,
+                warnings = r.warnings,
+                breaches = r.breaches,
+                notices = r.notices,
+                "deadline sweep"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick")
+            }
+        }
+        match kesu_web::outbox::deliver(&state, now).await {
+            Ok(r) if r.sent + r.retrying + r.gave_up > 0 => tracing::info!(
+                sent = r.sent,
+                retrying = r.retrying,
+                gave_up = r.gave_up,
+                "notifications"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "sending notifications failed; retrying at the next tick")
             }
         }
     }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    kesu_notify::install_crypto_provider();
     let args = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

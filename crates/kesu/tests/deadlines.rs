@@ -175,6 +175,7 @@ async fn serve(t: &TestDb, dir: &std::path::Path, sweep_seconds: u64) -> Server 
         .spawn()
         .expect("start kesu serve");
     let server = Server(child);
+    kesu_notify::install_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(2))
@@ -216,11 +217,8 @@ both_backends!(
         let Some(t) = TestDb::new(backend).await else {
             return;
         };
-        let dir = std::env::temp_dir().join(format!(
-            "kesu-restart-{}-{}",
-            std::process::id(),
-            format!("{backend:?}")
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("kesu-restart-{}-{backend:?}", std::process::id()));
         desk(&t.db, 1).await;
         // kesu runs (the next sweep an hour away) and is killed with the
         // deadline pending; the deadline passes while it is down.

@@ -212,6 +212,7 @@ impl TestApp {
                 eprintln!("test server stopped: {e}");
             }
         });
+        kesu_notify::install_crypto_provider();
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()

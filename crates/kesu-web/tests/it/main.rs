@@ -10,6 +10,7 @@ mod api_bad_input;
 mod api_lifecycle;
 mod browser;
 mod helpers;
+mod notify;
 mod pages;
 mod portal;
 mod two_nodes;

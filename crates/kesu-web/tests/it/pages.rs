@@ -16,6 +16,7 @@ struct Browser {
 
 impl Browser {
     fn new(app: &TestApp) -> Browser {
+        kesu_notify::install_crypto_provider();
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -992,11 +993,23 @@ kesu_storage::both_backends!(
         // Two and a half hours later the first contact is overdue; the sweep
         // tells the manager, once.
         app.clock.advance(jiff::SignedDuration::from_mins(150));
-        let r = app.db.sweep_deadlines(app.now(), 100).await.expect("sweep");
+        let r = app
+            .db
+            .sweep_deadlines(
+                app.now(),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
+            .await
+            .expect("sweep");
         assert_eq!(r.breaches, 1, "{r:?}");
         assert_eq!(
             app.db
-                .sweep_deadlines(app.now(), 100)
+                .sweep_deadlines(
+                    app.now(),
+                    100,
+                    &kesu_storage::deadlines::Outbound::bell_only()
+                )
                 .await
                 .expect("sweep")
                 .notices,

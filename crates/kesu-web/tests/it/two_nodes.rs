@@ -39,6 +39,7 @@ kesu_storage::both_backends!(
         let (node_b, task) = second_node(&app).await;
 
         // Log in on node A; the same cookie works on node B.
+        kesu_notify::install_crypto_provider();
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -65,6 +66,7 @@ kesu_storage::both_backends!(
             .next()
             .unwrap_or_default()
             .to_owned();
+        kesu_notify::install_crypto_provider();
         let on_b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

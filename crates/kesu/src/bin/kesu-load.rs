@@ -69,6 +69,7 @@ struct RegisterArgs {
 }
 
 fn main() -> ExitCode {
+    kesu_notify::install_crypto_provider();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
