@@ -349,3 +349,13 @@ fn places_professions_and_other_senses_are_not_signals() {
     fires("大家帮忙扩散一下", Signal::Media);
     silent("他母亲住院期间，客服还天天打电话催还款", Signal::Safety);
 }
+
+#[test]
+fn bodies_named_as_departments_and_asking_about_progress() {
+    fires("如问题得不到解决，我们将向住建部门反映", Signal::Regulator);
+    silent("期间我多次打电话询问，服务顾问一直拖", Signal::RepeatFault);
+    fires(
+        "我们多次向物业前台反映，物业只是贴了一张通知",
+        Signal::RepeatFault,
+    );
+}
