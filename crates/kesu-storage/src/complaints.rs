@@ -244,6 +244,27 @@ pub struct ListRow {
     pub department_name: Option<String>,
     pub assignee_name: Option<String>,
     pub description: String,
+    /// The earliest due time of its running (not paused) clocks.
+    pub next_due_at: Option<i64>,
+}
+
+/// Only complaints whose deadlines press.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// A running clock is past its warning time (or due within two hours).
+    Soon,
+    /// A running clock is past its due time.
+    Overdue,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Newest received first.
+    #[default]
+    Newest,
+    /// The nearest deadline first; complaints without a running clock last.
+    Urgency,
 }
 
 /// Which list: everything the person may see, or what waits for them.
@@ -272,6 +293,11 @@ pub struct ListFilter {
     /// Only complaints with all the words of this text (full-text search);
     /// the list is then newest-registered first.
     pub text: Option<String>,
+    /// Only complaints whose deadlines press, as of `now`.
+    pub due: Option<Due>,
+    pub sort: Sort,
+    /// Unix ms; what "soon" and "overdue" are measured against.
+    pub now: i64,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
@@ -448,6 +474,33 @@ impl Db {
             w.push("cu.phone = ?", Arg::Text(phone.clone()));
         }
         let mut order = "c.received_at DESC, c.id DESC";
+        match filter.due {
+            Some(Due::Overdue) => w.push(
+                "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL                  AND dl.paused_at IS NULL AND dl.due_at <= ?)",
+                Arg::I64(filter.now),
+            ),
+            Some(Due::Soon) => {
+                w.push(
+                    "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL                      AND dl.paused_at IS NULL AND dl.due_at > ? ",
+                    Arg::I64(filter.now),
+                );
+                // One clause over two arguments: finish it by hand.
+                let n = w.args.len();
+                w.args.push(Arg::I64(filter.now));
+                w.args.push(Arg::I64(filter.now + 2 * 3_600_000));
+                if let Some(last) = w.clauses.last_mut() {
+                    last.push_str(&format!(
+                        "AND ((dl.warn_at IS NOT NULL AND dl.warn_at <= ${}) OR dl.due_at <= ${}))",
+                        n + 1,
+                        n + 2
+                    ));
+                }
+            }
+            None => {}
+        }
+        if filter.sort == Sort::Urgency || filter.due.is_some() {
+            order = "next_due_at ASC NULLS LAST, c.received_at DESC, c.id DESC";
+        }
         if let Some(text) = &filter.text {
             let terms = kesu_classify::search::query_terms(text);
             if terms.is_empty() {
@@ -465,7 +518,8 @@ impl Db {
         let offset = i64::from(page - 1) * i64::from(per_page);
         let sql = format!(
             "SELECT c.number, c.state, c.channel, c.received_at, cu.name AS customer_name, c.category, c.severity, c.urgent, \
-             d.name AS department_name, u.display_name AS assignee_name, c.description \
+             d.name AS department_name, u.display_name AS assignee_name, c.description, \
+             (SELECT MIN(dl.due_at) FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.paused_at IS NULL) AS next_due_at \
              FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
              LEFT JOIN departments d ON d.id = c.department_id LEFT JOIN users u ON u.id = c.assignee_id{} \
              ORDER BY {order} LIMIT {} OFFSET {offset}",

@@ -147,6 +147,9 @@ pub struct ListQuery {
     /// 市长 does not find 南京市长江大桥); every word must be present. With a
     /// search the list is newest-registered first.
     pub q: Option<String>,
+    /// `soon` (a running deadline is near) or `overdue` (one has passed);
+    /// the list is then the nearest deadline first.
+    pub due: Option<String>,
     pub severity: Option<String>,
     pub channel: Option<String>,
     /// `true` for open complaints only.
@@ -255,6 +258,23 @@ impl ListQuery {
                 Some(q) => Some(q.to_owned()),
                 None => None,
             },
+            due: match self.due.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                None => None,
+                Some("soon") => Some(kesu_storage::complaints::Due::Soon),
+                Some("overdue") => Some(kesu_storage::complaints::Due::Overdue),
+                Some(_) => {
+                    return Err(Failure::Invalid(InputError::new(
+                        "due",
+                        InputProblem::UnknownValue,
+                    )));
+                }
+            },
+            sort: if self.queue.as_deref() == Some("mine") {
+                kesu_storage::complaints::Sort::Urgency
+            } else {
+                kesu_storage::complaints::Sort::Newest
+            },
+            now: 0,
             severity: opt("severity", &self.severity)?,
             channel: opt("channel", &self.channel)?,
             open_only: matches!(self.open.as_deref(), Some("true" | "1" | "on")),
@@ -271,10 +291,11 @@ pub async fn list_complaints(
     staff: Staff,
     RawQuery(q): RawQuery,
 ) -> Result<Json<ListView>, Failure> {
-    let filter = ListQuery::parse(q.as_deref())
+    let mut filter = ListQuery::parse(q.as_deref())
         .resolve(&state)
         .await?
         .filter(50)?;
+    filter.now = state.now().as_millisecond();
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
     let tz = &state.config.time_zone;
     Ok(Json(ListView {

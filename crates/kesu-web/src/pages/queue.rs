@@ -37,6 +37,8 @@ pub struct Row {
     pub urgent: bool,
     pub department: String,
     pub assignee: Option<String>,
+    /// The nearest running deadline: text and `ok`/`soon`/`late`.
+    pub due: Option<(String, &'static str)>,
 }
 
 #[derive(Template)]
@@ -48,6 +50,8 @@ struct QueuePage {
     open_only: bool,
     /// The search text, when searching.
     search: String,
+    /// `soon` or `overdue` when showing pressing deadlines.
+    due: String,
     states: Vec<Opt>,
     severities: Vec<Opt>,
     channels: Vec<Opt>,
@@ -71,6 +75,7 @@ fn link_with_page(q: &ListQuery, page: u32) -> String {
         ("site", &q.site),
         ("phone", &q.phone),
         ("q", &q.q),
+        ("due", &q.due),
         ("open", &q.open),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
@@ -87,7 +92,8 @@ async fn queue_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
     let q = ListQuery::parse(raw.as_deref());
-    let filter = q.clone().resolve(&state).await?.filter(25)?;
+    let mut filter = q.clone().resolve(&state).await?.filter(25)?;
+    filter.now = state.now().as_millisecond();
     let mine = filter.queue == Queue::Mine;
     let page = state.db.list_complaints(&staff.actor, &filter).await?;
     let path = format!(
@@ -125,6 +131,21 @@ async fn queue_page(
             urgent: r.urgent,
             department: r.department_name.clone().unwrap_or_default(),
             assignee: r.assignee_name.clone(),
+            due: r.next_due_at.map(|due| {
+                let left = due - filter.now;
+                if left < 0 {
+                    (
+                        ctx.t("clock.overdue_since")
+                            .replace("%{t}", &short_time(due, tz)),
+                        "late",
+                    )
+                } else {
+                    (
+                        ctx.t("clock.due_at").replace("%{t}", &short_time(due, tz)),
+                        if left <= 2 * 3_600_000 { "soon" } else { "ok" },
+                    )
+                }
+            }),
         })
         .collect();
     let departments = state.db.departments().await?;
@@ -138,6 +159,7 @@ async fn queue_page(
         mine,
         open_only: filter.open_only,
         search: filter.text.clone().unwrap_or_default(),
+        due: q.due.clone().unwrap_or_default(),
         states: LifecycleState::ALL
             .iter()
             .map(|s| {

@@ -64,7 +64,28 @@ both_backends!(
         // demanded after a third repair proposes a major complaint.
         assert_eq!(c["severity"], "major");
         assert_eq!(c["signals"], json!(["compensation", "repeat_fault"]));
-        assert_eq!(c["deadlines"], json!([]));
+        // A proposed major complaint is on the fast track: classification in
+        // 15 minutes, the initial reply in 12 hours, resolution in 48.
+        let due = |kind: &str| {
+            c["deadlines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|d| d["kind"] == kind)
+                .map(|d| (d["due_at"].clone(), d["fast"].clone(), d["met_at"].clone()))
+        };
+        assert_eq!(
+            due("classify"),
+            Some((json!("2026-11-23T10:15:00+08:00"), json!(true), Value::Null))
+        );
+        assert_eq!(
+            due("initial_reply").map(|d| d.0),
+            Some(json!("2026-11-23T22:00:00+08:00"))
+        );
+        assert_eq!(
+            due("resolve").map(|d| d.0),
+            Some(json!("2026-11-25T10:00:00+08:00"))
+        );
         assert!(c["version"].is_i64(), "{c}");
         let actions = strings(&c["actions"]);
         assert!(actions.contains(&"classify".to_owned()), "{actions:?}");

@@ -1018,6 +1018,20 @@ kesu_storage::both_backends!(
         let (_, html, _) = manager.get(&format!("/complaints/{number}")).await;
         assert!(html.contains(r#"data-kind="first_contact" data-tone="late""#));
         assert!(html.contains("已超时 30分"));
+        // The supervisor's views of pressing deadlines.
+        let other = app.create_complaint("agent1", json!({})).await;
+        let other = other["number"].as_str().unwrap_or_default().to_owned();
+        let (_, html, _) = manager.get("/complaints?queue=team&due=overdue").await;
+        assert!(
+            html.contains(&number) && !html.contains(&other),
+            "only the overdue one: {number} {other} {}",
+            &html[html.find("<main>").unwrap_or(0)..]
+        );
+        assert!(html.contains(r#"class="due late""#));
+        let (_, html, _) = manager.get("/complaints?queue=team&due=soon").await;
+        assert!(!html.contains(&number));
+        let (s, body, _) = app.client("gm1").get("/api/v1/complaints?due=late").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let (_, html, _) = manager.get("/notices").await;
         assert!(
             html.contains(&format!("投诉 {number} 已分派给您")),
