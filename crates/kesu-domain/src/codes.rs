@@ -200,6 +200,9 @@ code_enum!(
         ReportBack = "report_back",
         /// 回访: the follow-up visit between day 5 and day 7 after the result (R-FB-2).
         FollowUp = "follow_up",
+        /// 值班通报: an urgent complaint outside working time reaches the
+        /// on-duty leader at once (R-IN-6). Not a deadline: it tells and ends.
+        DutyAlert = "duty_alert",
     }
 );
 
@@ -237,6 +240,9 @@ code_enum!(
         GeneralManager = "general_manager",
         /// Customer service (agents), for clocks before dispatch.
         CustomerService = "customer_service",
+        /// The leader on duty by the roster (R-OR-3); the site's general
+        /// managers when nobody is on the roster.
+        OnDuty = "on_duty",
     }
 );
 

@@ -216,6 +216,22 @@ impl Default for DeadlinePolicy {
                     Counting::Working,
                 ),
                 ClockRule {
+                    warn_percent: 0,
+                    escalation: vec![Step {
+                        after_minutes: 0,
+                        notify: vec![R::OnDuty],
+                    }],
+                    major_notify: Vec::new(),
+                    ..rule(
+                        K::DutyAlert,
+                        &[T::Receipt],
+                        &[],
+                        minutes(0),
+                        None,
+                        Counting::Calendar,
+                    )
+                },
+                ClockRule {
                     escalation: service,
                     major_notify: Vec::new(),
                     ..rule(
@@ -371,6 +387,12 @@ impl DeadlinePolicy {
             if rule.starts.iter().any(|t| fired.contains(t))
                 && !running.iter().any(|r| r.kind == rule.kind)
             {
+                // The duty alert is for urgent complaints outside working time only.
+                if rule.kind == ClockKind::DutyAlert
+                    && !(situation.urgent && !calendar.is_working_time(now))
+                {
+                    continue;
+                }
                 let from = if situation.urgent {
                     now
                 } else {

@@ -476,12 +476,12 @@ impl Db {
         let mut order = "c.received_at DESC, c.id DESC";
         match filter.due {
             Some(Due::Overdue) => w.push(
-                "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL                  AND dl.paused_at IS NULL AND dl.due_at <= ?)",
+                "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert'                  AND dl.paused_at IS NULL AND dl.due_at <= ?)",
                 Arg::I64(filter.now),
             ),
             Some(Due::Soon) => {
                 w.push(
-                    "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL                      AND dl.paused_at IS NULL AND dl.due_at > ? ",
+                    "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert'                      AND dl.paused_at IS NULL AND dl.due_at > ? ",
                     Arg::I64(filter.now),
                 );
                 // One clause over two arguments: finish it by hand.
@@ -519,7 +519,7 @@ impl Db {
         let sql = format!(
             "SELECT c.number, c.state, c.channel, c.received_at, cu.name AS customer_name, c.category, c.severity, c.urgent, \
              d.name AS department_name, u.display_name AS assignee_name, c.description, \
-             (SELECT MIN(dl.due_at) FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.paused_at IS NULL) AS next_due_at \
+             (SELECT MIN(dl.due_at) FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert' AND dl.paused_at IS NULL) AS next_due_at \
              FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
              LEFT JOIN departments d ON d.id = c.department_id LEFT JOIN users u ON u.id = c.assignee_id{} \
              ORDER BY {order} LIMIT {} OFFSET {offset}",

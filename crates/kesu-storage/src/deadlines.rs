@@ -336,7 +336,7 @@ impl Db {
     /// The driver's error.
     pub async fn deadlines(&self, id: ComplaintId) -> Result<Vec<DeadlineRow>> {
         let sql = "SELECT kind, fast, started_at, earliest_at, due_at, paused_at, met_at, breached_at, ended_at, cancelled \
-                   FROM deadlines WHERE complaint_id = $1 ORDER BY id";
+                   FROM deadlines WHERE complaint_id = $1 AND kind <> 'duty_alert' ORDER BY id";
         Ok(on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_all(p).await)?)
     }
 
@@ -425,6 +425,7 @@ impl Db {
                 escalations: usize::try_from(d.escalations).unwrap_or(0),
             };
             let was_breached = p.breached;
+            let alert = d.kind == ClockKind::DutyAlert.as_str();
             let notices = rule.due_notices(&mut p, d.severity == "major", now);
             for notice in &notices {
                 let (rungs, step, kind): (Vec<Rung>, Option<usize>, &str) = match notice {
@@ -432,11 +433,14 @@ impl Db {
                         report.warnings += 1;
                         (vec![Rung::Owner], None, "deadline_warning")
                     }
+                    Notice::Escalation { step, notify } if alert => {
+                        (notify.clone(), Some(*step), "urgent_after_hours")
+                    }
                     Notice::Escalation { step, notify } => {
                         (notify.clone(), Some(*step), "deadline_breached")
                     }
                 };
-                let users = recipients(&mut tx, d, &rungs).await?;
+                let users = recipients(&mut tx, d, &rungs, now).await?;
                 let payload = NoticePayload {
                     number: d.number.clone(),
                     clock: Some(d.kind.clone()),
@@ -475,12 +479,14 @@ impl Db {
                     crate::outbox::enqueue(&mut tx, &key, robot, "", &subject, &body, now).await?;
                 }
             }
-            if p.breached && !was_breached {
+            if p.breached && !was_breached && !alert {
                 report.breaches += 1;
             }
             let next = rule.next_check(&p).map(ms);
+            // The duty alert is not a deadline: once it told, it ends.
             let sql = "UPDATE deadlines SET warned_at = CASE WHEN $1 AND warned_at IS NULL THEN $2 ELSE warned_at END, \
-                       breached_at = CASE WHEN $3 AND breached_at IS NULL THEN due_at ELSE breached_at END, \
+                       breached_at = CASE WHEN $3 AND breached_at IS NULL AND kind <> 'duty_alert' THEN due_at ELSE breached_at END, \
+                       ended_at = CASE WHEN kind = 'duty_alert' AND $5 IS NULL THEN $2 ELSE ended_at END, \
                        escalations = $4, next_check_at = $5 WHERE id = $6";
             on_tx!(&mut tx, c => sqlx::query(sql)
                 .bind(p.warned)
@@ -501,7 +507,12 @@ impl Db {
 /// The active users a rung of the ladder names for this complaint: its
 /// owner, its department's managers, and the supervisors, general managers
 /// or customer-service agents of its site (or of the group).
-async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<(i64, Option<String>)>> {
+async fn recipients(
+    tx: &mut Tx,
+    d: &DueRow,
+    rungs: &[Rung],
+    now: Timestamp,
+) -> Result<Vec<(i64, Option<String>)>> {
     let mut users: Vec<(i64, Option<String>)> = Vec::new();
     for rung in rungs {
         let found: Vec<(i64, Option<String>)> = match rung {
@@ -519,6 +530,16 @@ async fn recipients(tx: &mut Tx, d: &DueRow, rungs: &[Rung]) -> Result<Vec<(i64,
             Rung::Supervisor => by_role(tx, "supervisor", None, d.site_id).await?,
             Rung::GeneralManager => by_role(tx, "gm", None, d.site_id).await?,
             Rung::CustomerService => by_role(tx, "agent", None, d.site_id).await?,
+            Rung::OnDuty => {
+                let sql = "SELECT u.id, u.email FROM duty_roster r JOIN users u ON u.id = r.user_id \
+                           WHERE u.active = TRUE AND (r.site_id IS NULL OR r.site_id = $1) AND r.starts_at <= $2 AND r.ends_at > $2 ORDER BY u.id";
+                let on_duty: Vec<(i64, Option<String>)> = on_tx!(tx, c => sqlx::query_as(sql).bind(d.site_id).bind(ms(now)).fetch_all(c).await)?;
+                if on_duty.is_empty() {
+                    by_role(tx, "gm", None, d.site_id).await?
+                } else {
+                    on_duty
+                }
+            }
         };
         for u in found {
             if !users.iter().any(|(id, _)| *id == u.0) {

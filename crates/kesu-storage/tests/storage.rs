@@ -2195,3 +2195,85 @@ both_backends!(
         t.drop_async().await;
     }
 );
+
+both_backends!(
+    async fn an_urgent_complaint_at_night_reaches_the_leader_on_duty_at_once(backend: Backend) {
+        let Some(t) = TestDb::new(backend).await else {
+            return;
+        };
+        let db = &t.db;
+        let o = org(db).await;
+        // The sales manager is on duty Monday 2 March 2026, 18:00 to 08:00.
+        let (from, to) = (
+            ms(shanghai("2026-03-02T18:00:00")),
+            ms(shanghai("2026-03-03T08:00:00")),
+        );
+        let roster = format!(
+            "INSERT INTO duty_roster (site_id, user_id, starts_at, ends_at, created_at) VALUES (NULL, {}, {from}, {to}, {from})",
+            o.sales_manager.user_id.0
+        );
+        match db {
+            Db::Sqlite(p, _) => sqlx::query(sqlx::AssertSqlSafe(roster))
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Db::Pg(p) => sqlx::query(sqlx::AssertSqlSafe(roster))
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .expect("roster");
+        let night = shanghai("2026-03-02T22:00:00");
+        let mut urgent = intake(20260302, night, Channel::Phone, "13900000002");
+        urgent.urgent = true;
+        let (id, _) = register(db, &urgent, Some(&o.agent), night).await;
+        let calm = intake(20260302, night, Channel::Phone, "13900000003");
+        register(db, &calm, Some(&o.agent), night).await;
+        let r = db
+            .sweep_deadlines(night, 100, &kesu_storage::deadlines::Outbound::bell_only())
+            .await
+            .expect("sweep");
+        assert_eq!((r.notices, r.breaches), (1, 0), "{r:?}");
+        assert_eq!(
+            notices_of(db, &o.sales_manager).await,
+            vec![("urgent_after_hours".to_owned(), Some(0))]
+        );
+        assert!(notices_of(db, &o.gm).await.is_empty());
+        // The alert is no deadline: not listed, and it does not fire again.
+        assert!(
+            db.deadlines(id)
+                .await
+                .expect("deadlines")
+                .iter()
+                .all(|d| d.kind != "duty_alert")
+        );
+        let r = db
+            .sweep_deadlines(
+                shanghai("2026-03-02T23:00:00"),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
+            .await
+            .expect("sweep");
+        assert_eq!(r.notices, 0);
+
+        // Nobody on the roster (after 08:00 the next morning is working
+        // time; at 07:00 on a Saturday nobody is on duty): the general manager.
+        let saturday = shanghai("2026-03-07T07:00:00");
+        let mut weekend = intake(20260307, saturday, Channel::Phone, "13900000004");
+        weekend.urgent = true;
+        register(db, &weekend, Some(&o.agent), saturday).await;
+        db.sweep_deadlines(
+            saturday,
+            100,
+            &kesu_storage::deadlines::Outbound::bell_only(),
+        )
+        .await
+        .expect("sweep");
+        assert_eq!(
+            notices_of(db, &o.gm).await,
+            vec![("urgent_after_hours".to_owned(), Some(0))]
+        );
+        t.drop_async().await;
+    }
+);

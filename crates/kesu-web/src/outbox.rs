@@ -75,6 +75,7 @@ pub fn render_notice(kind: &str, p: &NoticePayload) -> (String, String) {
         ("deadline_breached", Some(0) | None) => "notice.breached",
         ("deadline_breached", Some(_)) => "notice.escalated",
         ("assigned", _) => "notice.assigned",
+        ("urgent_after_hours", _) => "notice.urgent_after_hours",
         _ => "notice.other",
     };
     let text = t(lang, key)

@@ -385,7 +385,8 @@ fn the_policy_is_data_that_round_trips_as_json() {
     assert!(json.contains("\"kind\":\"first_contact\""), "{json}");
     let back: DeadlinePolicy = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, policy);
-    let kinds: Vec<ClockKind> = policy.rules.iter().map(|r| r.kind).collect();
+    let mut kinds: Vec<ClockKind> = policy.rules.iter().map(|r| r.kind).collect();
+    kinds.sort();
     assert_eq!(kinds, ClockKind::ALL.to_vec(), "a rule for every clock");
 }
 
@@ -448,4 +449,40 @@ fn the_sweep_warns_then_escalates_step_by_step_and_skips_a_stale_warning() {
     let notices = rule.due_notices(&mut late, false, t("2025-11-03T14:00:00+08:00"));
     assert_eq!(notices.len(), 2);
     assert!(!notices.contains(&Notice::Warning));
+}
+
+#[test]
+fn an_urgent_complaint_after_hours_alerts_the_leader_on_duty_at_once() {
+    let policy = DeadlinePolicy::default();
+    let night = t("2025-11-03T22:00:00+08:00"); // Monday night
+    let urgent = Situation {
+        fast: true,
+        urgent: true,
+        ..situation(None, State::Registered)
+    };
+    let mut running = Vec::new();
+    let changes = policy.on_event(&calendar(), &mut running, urgent, &registered(), night);
+    assert_eq!(started(&changes, ClockKind::DutyAlert), (night, night));
+    // Not when it is not urgent, nor in working time.
+    let mut running = Vec::new();
+    let changes = policy.on_event(
+        &calendar(),
+        &mut running,
+        situation(None, State::Registered),
+        &registered(),
+        night,
+    );
+    assert!(
+        !running.iter().any(|r| r.kind == ClockKind::DutyAlert),
+        "{changes:?}"
+    );
+    let mut running = Vec::new();
+    policy.on_event(
+        &calendar(),
+        &mut running,
+        urgent,
+        &registered(),
+        t("2025-11-03T10:00:00+08:00"),
+    );
+    assert!(!running.iter().any(|r| r.kind == ClockKind::DutyAlert));
 }

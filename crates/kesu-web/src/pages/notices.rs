@@ -44,6 +44,7 @@ pub fn notice_text(ctx: &Ctx, n: &NoticeRow, tz: &jiff::tz::TimeZone) -> String 
         ("deadline_breached", Some(0) | None) => "notice.breached",
         ("deadline_breached", Some(_)) => "notice.escalated",
         ("assigned", _) => "notice.assigned",
+        ("urgent_after_hours", _) => "notice.urgent_after_hours",
         _ => "notice.other",
     };
     ctx.t(key)
