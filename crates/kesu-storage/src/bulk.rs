@@ -34,6 +34,8 @@ pub struct GeneratedComplaint {
     pub satisfaction_score: Option<i64>,
     /// The search words (see `kesu_classify::search::index_document`).
     pub terms: String,
+    /// Running clocks: (kind, started_at, due_at, warn_at).
+    pub clocks: Vec<(&'static str, Timestamp, Timestamp, Option<Timestamp>)>,
 }
 
 impl Db {
@@ -107,6 +109,20 @@ impl Db {
                 .execute(c)
                 .await
                 .map(|r| r.rows_affected()))?;
+            for (kind, started, due, warn) in &g.clocks {
+                let next = warn.filter(|w| w < due).unwrap_or(*due);
+                on_tx!(&mut tx, c => sqlx::query(
+                    "INSERT INTO deadlines (complaint_id, kind, fast, started_at, due_at, warn_at, next_check_at) VALUES ($1, $2, FALSE, $3, $4, $5, $6)")
+                    .bind(id)
+                    .bind(*kind)
+                    .bind(ms(*started))
+                    .bind(ms(*due))
+                    .bind(warn.map(ms))
+                    .bind(ms(next))
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+            }
         }
         let mut last: std::collections::BTreeMap<u32, i64> = std::collections::BTreeMap::new();
         for g in batch {

@@ -330,6 +330,16 @@ pub struct NoticePayload {
 }
 
 impl Db {
+    /// How many clocks are running (for benchmarks and the admin).
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn running_clock_count(&self) -> Result<i64> {
+        Ok(
+            on_db!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM deadlines WHERE ended_at IS NULL").fetch_one(p).await)?,
+        )
+    }
+
     /// The complaint's clocks, oldest first.
     ///
     /// # Errors

@@ -80,6 +80,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// Full-text search with a state filter: p50/p95/p99 of the first page.
     Search(crate::generate::BenchSearchArgs),
+    /// The deadline sweep: a catch-up pass, then passes at the sweep interval.
+    Sweep(crate::generate::BenchSweepArgs),
 }
 
 #[derive(Subcommand)]
@@ -175,6 +177,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let db = open(&cli.global).await?;
             crate::generate::bench_search(&db, &args).await
+        }
+        Command::Bench {
+            command: BenchCommand::Sweep(args),
+        } => {
+            let db = open(&cli.global).await?;
+            crate::generate::bench_sweep(&db, &args).await
         }
         Command::User {
             command:

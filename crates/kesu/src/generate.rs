@@ -30,6 +30,12 @@ pub struct GenerateArgs {
     /// Complaints per transaction.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=50_000))]
     pub batch: u64,
+    /// Every complaint open, with running clocks due from an hour ago to
+    /// `--clocks-within` minutes ahead (the deadline-sweep benchmark).
+    #[arg(long)]
+    pub open_with_clocks: bool,
+    #[arg(long, default_value_t = 60)]
+    pub clocks_within: i64,
 }
 
 const CATEGORIES: &[(&str, u64)] = &[
@@ -95,6 +101,7 @@ fn one(
     span: SignedDuration,
     departments: &[i64],
     day_seq: &mut HashMap<u32, i64>,
+    clocks_within: Option<i64>,
 ) -> GeneratedComplaint {
     let body = complaint(rng);
     let step = span.as_secs_f64() / count as f64;
@@ -110,11 +117,37 @@ fn one(
     let seq = day_seq.entry(day).or_insert(0);
     *seq += 1;
     let age_days = (Timestamp::now().as_second() - received_at.as_second()) / 86_400;
-    let state = if age_days > 14 {
+    let state = if clocks_within.is_some() {
+        loop {
+            let s = weighted(rng, RECENT_STATES);
+            if s != State::Closed {
+                break s;
+            }
+        }
+    } else if age_days > 14 {
         weighted(rng, OLD_STATES)
     } else {
         weighted(rng, RECENT_STATES)
     };
+    let mut clocks = Vec::new();
+    if let Some(within) = clocks_within {
+        let now = Timestamp::now();
+        for kind in ["initial_reply", "resolve", "first_contact"] {
+            let offset = i64::try_from(rng.range(0, u64::try_from(within + 60).unwrap_or(60) * 60))
+                .unwrap_or(0)
+                - 3600;
+            let due = now
+                .checked_add(SignedDuration::from_secs(offset))
+                .unwrap_or(now);
+            let started = due
+                .checked_sub(SignedDuration::from_hours(2))
+                .unwrap_or(due);
+            let warn = due
+                .checked_sub(SignedDuration::from_mins(30))
+                .unwrap_or(due);
+            clocks.push((kind, started, due, Some(warn)));
+        }
+    }
     let channel = body["channel"]
         .as_str()
         .and_then(|c| c.parse().ok())
@@ -182,6 +215,7 @@ fn one(
         closed_at,
         satisfaction_score: closed_at.map(|_| i64::try_from(rng.range(3, 5)).unwrap_or(5)),
         terms,
+        clocks,
     }
 }
 
@@ -220,6 +254,7 @@ pub async fn generate(db: &Db, args: &GenerateArgs) -> anyhow::Result<()> {
                 span,
                 &departments,
                 &mut day_seq,
+                args.open_with_clocks.then_some(args.clocks_within),
             ));
         }
         if let Some(p) = pending.take() {
@@ -327,5 +362,74 @@ pub async fn bench_search(db: &Db, args: &BenchSearchArgs) -> anyhow::Result<()>
         pct(99.0),
         pct(100.0)
     );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct BenchSweepArgs {
+    /// Passes to time after the first (catch-up) one.
+    #[arg(long, default_value_t = 20)]
+    pub passes: u32,
+    /// Seconds of simulated time between passes (the sweep interval).
+    #[arg(long, default_value_t = 15)]
+    pub every: i64,
+}
+
+/// `kesu bench sweep`: the deadline sweep on the clocks that are there — the
+/// first pass catches up with everything already due, then passes follow
+/// at the sweep interval of simulated time (each finds what came due since).
+pub async fn bench_sweep(db: &Db, args: &BenchSweepArgs) -> anyhow::Result<()> {
+    let outbound = kesu_storage::deadlines::Outbound::bell_only();
+    let running = db.running_clock_count().await?;
+    let start = Timestamp::now();
+    let report = |label: String, t: Duration, r: kesu_storage::deadlines::SweepReport| {
+        println!(
+            "{label:<12} {:>8.1} ms  clocks {:>6}  warnings {:>6}  breaches {:>6}  notices {:>6}",
+            t.as_secs_f64() * 1000.0,
+            r.clocks,
+            r.warnings,
+            r.breaches,
+            r.notices
+        );
+    };
+    println!("sweep on {} with {running} running clocks", db.backend());
+    let pass = |now: Timestamp| {
+        let db = db.clone();
+        let outbound = &outbound;
+        async move {
+            let t = Instant::now();
+            let mut total = kesu_storage::deadlines::SweepReport::default();
+            loop {
+                let r = db.sweep_deadlines(now, 500, outbound).await?;
+                total.clocks += r.clocks;
+                total.warnings += r.warnings;
+                total.breaches += r.breaches;
+                total.notices += r.notices;
+                if r.clocks < 500 {
+                    break;
+                }
+            }
+            anyhow::Ok((t.elapsed(), total))
+        }
+    };
+    let (t, r) = pass(start).await?;
+    report("catch-up".to_owned(), t, r);
+    let mut times = Vec::new();
+    for i in 1..=args.passes {
+        let now = start
+            .checked_add(SignedDuration::from_secs(args.every * i64::from(i)))
+            .unwrap_or(start);
+        let (t, r) = pass(now).await?;
+        report(format!("+{}s", args.every * i64::from(i)), t, r);
+        times.push(t);
+    }
+    times.sort();
+    if let Some(median) = times.get(times.len() / 2) {
+        println!(
+            "interval passes: median {:.1} ms, max {:.1} ms",
+            median.as_secs_f64() * 1000.0,
+            times.last().map_or(0.0, |m| m.as_secs_f64() * 1000.0)
+        );
+    }
     Ok(())
 }
