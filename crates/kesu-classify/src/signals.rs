@@ -214,6 +214,8 @@ struct Rule {
     /// Fires only with one of these in the clause before or after it
     /// (前两次…都没修好, not 前两次来都挺好).
     needs_near: &'static [&'static str],
+    /// Fires only with one of these in its sentence (这几天租车的钱，希望贵店给个交代).
+    needs_sentence: &'static [&'static str],
 }
 
 impl Rule {
@@ -241,6 +243,13 @@ impl Rule {
         if !self.needs_after.is_empty() {
             let clause = text_of(clause_after(chars, e, 10));
             if !self.needs_after.iter().any(|w| clause.contains(w)) {
+                return false;
+            }
+        }
+        if !self.needs_sentence.is_empty() {
+            let (ss, se) = sentence(chars, s, e, 40);
+            let sent = text_of(&chars[ss..se]);
+            if !self.needs_sentence.iter().any(|w| sent.contains(w)) {
                 return false;
             }
         }
@@ -278,6 +287,7 @@ struct RuleSpec {
     needs_after: &'static [&'static str],
     not_in_clause: &'static [&'static str],
     needs_near: &'static [&'static str],
+    needs_sentence: &'static [&'static str],
 }
 
 const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
@@ -291,6 +301,7 @@ const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
         needs_after: &[],
         not_in_clause: &[],
         needs_near: &[],
+        needs_sentence: &[],
     }
 }
 
@@ -298,6 +309,12 @@ const fn spec(signal: Signal, words: &'static [&'static str]) -> RuleSpec {
 /// not the customer's demand.
 #[rustfmt::skip]
 const PROMISED: &[&str] = &["承诺", "保证", "宣传", "号称", "主播", "写着", "标着", "还说", "广告"];
+
+/// Parts of the body, after a blow (撞到鼻子).
+#[rustfmt::skip]
+const BODY: &[&str] = &[
+    "头", "脸", "鼻", "眼", "嘴", "牙", "耳", "脖", "肩", "胳膊", "手", "腿", "膝", "脚", "腰", "背", "胸", "肚子", "额", "下巴", "后脑",
+];
 
 #[rustfmt::skip]
 const SPECS: &[RuleSpec] = &[
@@ -342,6 +359,28 @@ const SPECS: &[RuleSpec] = &[
         not_after: &["责任", "后果"],
         ..spec(Signal::Compensation, &["承担"])
     },
+    // Costs the complaint caused, claimed: 这几天租车的钱，希望贵店给个交代.
+    RuleSpec {
+        needs_sentence: &[
+            "要求", "希望", "给个交代", "给个说法", "负责", "承担", "报销", "赔", "补", "你们出", "得出", "谁出", "由你们", "给我",
+        ],
+        ..spec(
+            Signal::Compensation,
+            &[
+                "租车费", "租车的钱", "租车钱", "打车的钱", "打车钱", "路费", "来回的车费", "耽误的时间", "误工", "请假扣的", "扣的工资", "工资损失",
+                "清洗费", "干洗费",
+            ],
+        )
+    },
+    // Goods or services as amends: 再送点东西表示歉意, 送两张代金券.
+    RuleSpec {
+        needs_before: &["送", "给", "赔", "补", "发", "要"],
+        ..spec(Signal::Compensation, &["代金券", "抵用券", "补偿券", "优惠券作为"])
+    },
+    spec(
+        Signal::Compensation,
+        &["再送点", "再送些", "送点东西", "送点什么", "表示一下诚意", "作为赔礼", "当赔礼", "当补偿", "做补偿"],
+    ),
     // 减免这期间的电梯费: compensation in services, not 减免违约金.
     RuleSpec {
         needs_after: &[
@@ -357,7 +396,7 @@ const SPECS: &[RuleSpec] = &[
     // 这个损失你们得负责 / 损失由谁承担.
     RuleSpec {
         not_before: &["没有", "没", "无"],
-        needs_after: &["负责", "承担", "买单", "谁出", "你们出", "算谁的", "补上", "弥补"],
+        needs_after: &["负责", "承担", "买单", "谁出", "你们出", "算谁的", "补上", "弥补", "补给", "补回", "赔", "退给我", "给我补"],
         ..spec(Signal::Compensation, &["损失"])
     },
     // --- safety: someone hurt or ill, or a real hazard.
@@ -421,6 +460,24 @@ const SPECS: &[RuleSpec] = &[
         needs_before: &["电梯", "里面", "被"],
         ..spec(Signal::Safety, &["困了"])
     },
+    // 撞到鼻子, 碰到头: a blow to the body.
+    RuleSpec {
+        needs_after: BODY,
+        ..spec(Signal::Safety, &["撞到", "撞在", "打到", "戳到", "划到", "刮到", "撞了", "砸在", "掉在", "弹到", "烧到"])
+    },
+    RuleSpec {
+        needs_before: &["电池", "充电宝", "手机", "轮胎", "胎", "锅", "瓶", "灯", "屏", "热水器", "电瓶", "压力"],
+        ..spec(Signal::Safety, &["爆了", "炸了", "爆开"])
+    },
+    spec(
+        Signal::Safety,
+        &[
+            "乌青", "青紫", "发青", "肿起来", "肿起", "鼓起一个包", "鼻血", "出血了", "血流", "头破", "昏过去", "晕过去", "抽搐", "呼吸困难", "喘不上气",
+            "送进医院", "送到医院", "幸亏当时没人", "幸好当时没人", "幸亏没人", "幸好没人", "还好没人", "还好当时没人", "好在没人", "还好人没事",
+            "好在人没事", "幸好人没事", "幸亏人没事", "玻璃掉下", "窗户掉下", "掉下来砸", "烧了个洞", "烧了一个洞", "烧出一个洞", "烧出个洞", "车要飘", "发飘",
+            "方向盘抖", "方向盘发抖", "差点没命",
+        ],
+    ),
     RuleSpec {
         needs_before: &["栏杆", "护栏", "扶手", "螺丝", "轮胎", "车轮", "吊灯", "吊顶", "广告牌", "招牌", "座椅", "脚手架"],
         ..spec(Signal::Safety, &["松动", "松了", "晃动", "摇摇欲坠", "要掉"])
@@ -431,7 +488,10 @@ const SPECS: &[RuleSpec] = &[
     },
     RuleSpec {
         not_before: &["心", "头", "蛋", "肉"],
-        needs_before: &["肚子", "胃", "身体", "喉咙", "嗓子", "皮肤", "眼睛", "吃完", "喝完", "吃了", "喝了", "涂了", "抹了"],
+        needs_before: &[
+            "肚子", "胃", "身体", "喉咙", "嗓子", "皮肤", "眼睛", "吃完", "喝完", "吃了", "喝了", "涂了", "抹了", "膝盖", "腿", "脚", "手", "胳膊",
+            "腰", "背", "脖子", "肩", "鼻子", "牙", "嘴", "脸", "走路都", "伤口",
+        ],
         ..spec(Signal::Safety, &["不舒服", "难受", "发痒", "发麻", "疼", "痛"])
     },
     RuleSpec {
@@ -493,7 +553,9 @@ const SPECS: &[RuleSpec] = &[
                 "发出来让大家", "发快手", "发小红书", "发个小红书", "发到小红书", "发到网上", "发网上", "网上曝光", "挂出来", "挂到网上", "挂网上", "发帖",
                 "让大家看看", "让大家评评理", "让大家评理", "大家评评理", "避雷", "避避雷", "大家小心", "大家别去", "大家别买", "帮忙扩散", "大家扩散", "请扩散",
                 "求扩散", "转发扩散", "扩散一下", "扩散出去", "315晚会", "黑猫投诉",
-                "发公众号", "发到朋友圈曝光", "直播曝光",
+                "发公众号", "发到朋友圈曝光", "直播曝光", "发到大众点评", "发大众点评", "大众点评上曝光", "发到点评", "发到知乎", "发到b站",
+                "发到视频号", "发视频号", "发到头条", "发头条", "让大家都看看", "让大家都知道", "让所有人都知道", "让更多人知道", "让全网", "让网友",
+                "发到网络上", "网上曝光", "公之于众", "找媒体", "找电视台", "找记者",
             ],
         )
     },
@@ -593,9 +655,14 @@ const SPECS: &[RuleSpec] = &[
                 "活着也没意思", "活着没意思", "没法活", "里不走", "这不走", "堵在店门口", "堵在你们", "堵门口", "堵到门口", "不解决不走", "不给说法不走",
                 "拿着刀", "拿刀", "带刀", "动刀", "办公室住", "营业厅住", "店里住", "住到你们", "躺在你们", "躺在门口", "跪在", "睡在你们", "带人来",
                 "找人来", "叫人来", "让你们好看", "后果自负", "不活了", "寻短见", "想不开", "出了人命", "出人命", "闹到底", "天天来找你们", "每天来闹",
-                "举牌", "堵路", "跟他动手", "跟你们动手", "我就动手", "我要动手", "我会动手", "揍他", "揍你", "打死你", "弄死你", "叫几个人来", "找几个人来", "叫人来砸", "带着被子", "带着铺盖", "去你们营业厅住", "在你们店里住", "住你们店里",
+                "举牌", "堵路", "大门堵了", "大门给堵了", "把门堵了", "去堵门", "堵物业", "堵大门", "堵营业厅", "堵售楼处", "堵校门", "睡在营业厅",
+                "睡在店里", "睡在大厅", "泼油漆", "泼粪", "烧了你们", "一把火", "跟他动手", "跟你们动手", "我就动手", "我要动手", "我会动手", "揍他", "揍你", "打死你", "弄死你", "叫几个人来", "找几个人来", "叫人来砸", "带着被子", "带着铺盖", "去你们营业厅住", "在你们店里住", "住你们店里",
             ],
         )
+    },
+    RuleSpec {
+        needs_before: &["睡", "坐", "住", "躺", "赖", "待", "在这", "在你们"],
+        ..spec(Signal::Extreme, &["不走了"])
     },
     RuleSpec {
         not_before: &["被", "给砸"],
@@ -657,6 +724,7 @@ fn build_rules() -> Rules {
             needs_after: s.needs_after,
             not_in_clause: s.not_in_clause,
             needs_near: s.needs_near,
+            needs_sentence: s.needs_sentence,
         });
         for w in s.words {
             patterns.push(((*w).to_owned(), i));
@@ -1006,11 +1074,15 @@ fn counted_repeat(chars: &[char]) -> Option<(usize, usize)> {
         {
             continue;
         }
-        let chasing = ['问', '催', '叫', '喊'].iter().any(|c| before.contains(*c));
+        let chasing = ['问', '催', '叫', '喊']
+            .iter()
+            .any(|c| before.replace("问题", "").contains(*c));
         if chasing && (sent.contains("分钟") || sent.contains("小时")) {
             continue; // 催了几次，四十分钟了: chasing within one wait
         }
-        if (before.contains('问') || after.starts_with("打电话询问") || after.starts_with("询问"))
+        if (before.replace("问题", "").contains('问')
+            || after.starts_with("打电话询问")
+            || after.starts_with("询问"))
             && !before.contains("投诉")
         {
             continue; // 问了三次都说马上好: chasing within one wait

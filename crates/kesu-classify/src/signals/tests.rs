@@ -359,3 +359,35 @@ fn bodies_named_as_departments_and_asking_about_progress() {
         Signal::RepeatFault,
     );
 }
+
+#[test]
+fn more_ways_of_saying_it_found_in_fresh_complaints() {
+    fires(
+        "要求商家补发一罐，另外再送点东西表示歉意",
+        Signal::Compensation,
+    );
+    fires(
+        "来回耽误的时间和这几天租车的钱，希望贵店给个交代",
+        Signal::Compensation,
+    );
+    fires("要求银行把利息损失补给他", Signal::Compensation);
+    silent("店长当场表示歉意，但是问题还是没解决", Signal::Compensation);
+    silent("我要求退还多收的修理费三百元", Signal::Compensation);
+    fires("膝盖着地，现在一片乌青，走路都疼", Signal::Safety);
+    fires("孩子被突然打开的门撞到鼻子，流了好多鼻血", Signal::Safety);
+    fires("窗户玻璃掉下来了，碎了一地，幸亏当时没人", Signal::Safety);
+    fires("电池突然爆了，把床单烧了个洞，还好人没事", Signal::Safety);
+    silent(
+        "今天碰到的营业员态度太差了，碰到这种人真倒霉",
+        Signal::Safety,
+    );
+    silent("服务员把汤溅到我身上，衣服都脏了", Signal::Safety);
+    fires(
+        "退款问题已经是第四次来电了，每次都说加急处理",
+        Signal::RepeatFault,
+    );
+    fires("她说要把照片发到大众点评上让大家都看看", Signal::Media);
+    fires("物业再不处理，我们就去把物业大门堵了", Signal::Extreme);
+    fires("今天不把账户解开，他就睡在营业厅不走了", Signal::Extreme);
+    silent("下水道堵了三天了", Signal::Extreme);
+}
