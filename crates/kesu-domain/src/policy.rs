@@ -9,12 +9,21 @@ pub struct Policy {
     /// approval even for a general complaint (R-HD-7). Major complaints always
     /// need it. Default 500 yuan.
     pub approval_limit_fen: i64,
+    /// The same customer back about the same vehicle or order within this
+    /// many days is a repeated fault (R-CL-2 repeat_fault). Default 90.
+    #[serde(default = "default_repeat_window_days")]
+    pub repeat_window_days: i64,
+}
+
+fn default_repeat_window_days() -> i64 {
+    90
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             approval_limit_fen: 50_000,
+            repeat_window_days: default_repeat_window_days(),
         }
     }
 }

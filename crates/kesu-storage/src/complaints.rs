@@ -403,6 +403,39 @@ impl Db {
         Ok(created)
     }
 
+    /// Whether the same customer (by phone or e-mail) complained about the
+    /// same vehicle (plate) or order since `since` — a repeated fault
+    /// (R-CL-2). Without a plate or an order there is nothing to compare.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn same_matter_since(
+        &self,
+        phone: Option<&str>,
+        email: Option<&str>,
+        plate: Option<&str>,
+        order_ref: Option<&str>,
+        since: Timestamp,
+    ) -> Result<bool> {
+        if (phone.is_none() && email.is_none()) || (plate.is_none() && order_ref.is_none()) {
+            return Ok(false);
+        }
+        let norm = |v: Option<&str>| v.map(|s| s.trim().to_uppercase().replace([' ', '-'], ""));
+        let sql = "SELECT COUNT(*) FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
+                   WHERE c.received_at >= $1 AND ((cu.phone IS NOT NULL AND cu.phone = $2) OR (cu.email IS NOT NULL AND cu.email = $3)) \
+                   AND (($4 IS NOT NULL AND REPLACE(REPLACE(UPPER(c.plate), ' ', ''), '-', '') = $4) \
+                     OR ($5 IS NOT NULL AND REPLACE(REPLACE(UPPER(c.order_ref), ' ', ''), '-', '') = $5))";
+        let n: i64 = on_db!(self, p => sqlx::query_scalar(sql)
+            .bind(ms(since))
+            .bind(phone)
+            .bind(email)
+            .bind(norm(plate))
+            .bind(norm(order_ref))
+            .fetch_one(p)
+            .await)?;
+        Ok(n > 0)
+    }
+
     /// A complaint by its number.
     ///
     /// # Errors

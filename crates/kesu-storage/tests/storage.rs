@@ -1661,11 +1661,13 @@ both_backends!(
         assert_eq!(db.policy().await.expect("policy"), Policy::default());
         let strict = Policy {
             approval_limit_fen: 10_000,
+            repeat_window_days: 30,
         };
         db.set_policy(&strict).await.expect("set policy");
         assert_eq!(db.policy().await.expect("policy"), strict);
         let lenient = Policy {
             approval_limit_fen: 200_000,
+            ..Policy::default()
         };
         db.set_policy(&lenient).await.expect("set policy again");
         assert_eq!(db.policy().await.expect("policy"), lenient);

@@ -240,8 +240,35 @@ pub async fn intake(
         None => None,
     };
     let restatement = optional("restatement", input.restatement.as_deref(), DESCRIPTION_MAX)?;
+    let order_ref = optional("order_ref", input.order_ref.as_deref(), SHORT)?;
+    let plate = optional("plate", input.plate.as_deref(), 20)?;
+    // The same customer back about the same vehicle or order within the
+    // window is a repeated fault (R-CL-2).
+    let window_days = state.db.policy().await?.repeat_window_days;
+    let since = received_at
+        .checked_sub(jiff::SignedDuration::from_hours(
+            24 * window_days.clamp(0, 3650),
+        ))
+        .unwrap_or(received_at);
+    let same_product_recently = state
+        .db
+        .same_matter_since(
+            phone.as_deref(),
+            email.as_deref(),
+            plate.as_deref(),
+            order_ref.as_deref(),
+            since,
+        )
+        .await?;
     // The engine reads the customer's words (and the restatement) on arrival.
-    let proposal = propose(&description, restatement.as_deref(), channel);
+    let proposal = propose(
+        &description,
+        restatement.as_deref(),
+        channel,
+        kesu_classify::signals::History {
+            same_product_recently,
+        },
+    );
     // A category chosen without a severity takes the proposed severity and
     // signals, so choosing a category never silently drops a major signal.
     let (severity, signals) = if category.is_some()
@@ -274,8 +301,8 @@ pub async fn intake(
         event_place: optional("event_place", input.event_place.as_deref(), SHORT)?,
         people_involved: optional("people_involved", input.people_involved.as_deref(), SHORT)?,
         subject: optional("subject", input.subject.as_deref(), SHORT)?,
-        order_ref: optional("order_ref", input.order_ref.as_deref(), SHORT)?,
-        plate: optional("plate", input.plate.as_deref(), 20)?,
+        order_ref,
+        plate,
         urgent: input.urgent,
         category,
         severity,
@@ -291,16 +318,13 @@ pub fn propose(
     description: &str,
     restatement: Option<&str>,
     channel: Channel,
+    history: kesu_classify::signals::History,
 ) -> kesu_domain::complaint::Proposed {
     let text = match restatement {
         Some(r) => format!("{description}\n{r}"),
         None => description.to_owned(),
     };
-    let p = kesu_classify::Engine::shipped().classify(
-        &text,
-        channel,
-        kesu_classify::signals::History::default(),
-    );
+    let p = kesu_classify::Engine::shipped().classify(&text, channel, history);
     kesu_domain::complaint::Proposed {
         categories: p
             .categories

@@ -1083,3 +1083,67 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn the_same_customer_back_about_the_same_car_is_a_repeated_fault(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let first = json!({
+            "customer": {"name": "周先生", "phone": "13700001111"},
+            "description": "空调不制冷，开了半小时还是热风",
+            "plate": "苏A 12345"
+        });
+        let c = app.create_complaint("agent1", first.clone()).await;
+        assert!(
+            !strings(&c["signals"]).contains(&"repeat_fault".to_owned()),
+            "{c}"
+        );
+        app.clock.advance(jiff::SignedDuration::from_hours(24 * 20));
+        // Twenty days later, the same car (written differently) again.
+        let again = app
+            .create_complaint(
+                "agent1",
+                json!({
+                    "customer": {"name": "周先生", "phone": "13700001111"},
+                    "description": "空调还是不制冷",
+                    "plate": "苏a12345"
+                }),
+            )
+            .await;
+        assert!(
+            strings(&again["signals"]).contains(&"repeat_fault".to_owned()),
+            "{again}"
+        );
+        assert_eq!(again["severity"], "major");
+        // Another car of the same customer, or the same car after the
+        // window (90 days by default), is not.
+        let other = app
+            .create_complaint(
+                "agent1",
+                json!({
+                    "customer": {"name": "周先生", "phone": "13700001111"},
+                    "description": "空调还是不制冷",
+                    "plate": "苏B99999"
+                }),
+            )
+            .await;
+        assert!(
+            !strings(&other["signals"]).contains(&"repeat_fault".to_owned()),
+            "{other}"
+        );
+        app.clock
+            .advance(jiff::SignedDuration::from_hours(24 * 100));
+        let late = app
+            .create_complaint(
+                "agent1",
+                merged(first, json!({"description": "空调还是不制冷"})),
+            )
+            .await;
+        assert!(
+            !strings(&late["signals"]).contains(&"repeat_fault".to_owned()),
+            "{late}"
+        );
+        app.stop().await;
+    }
+);
