@@ -507,6 +507,7 @@ impl Db {
             w.push("cu.phone = ?", Arg::Text(phone.clone()));
         }
         let mut order = "c.received_at DESC, c.id DESC";
+        let mut from = "complaints c";
         match filter.due {
             Some(Due::Overdue) => w.push(
                 "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert'                  AND dl.paused_at IS NULL AND dl.due_at <= ?)",
@@ -543,7 +544,14 @@ impl Db {
                 let (clause, query) = crate::search::match_clause(self, &terms, w.args.len() + 1);
                 w.args.push(Arg::Text(query));
                 w.raw(clause);
-                order = "c.id DESC";
+                if matches!(self, Db::Sqlite(..)) {
+                    // FTS5 hands its matches out newest first, so the first
+                    // page stops after enough of them pass the filters.
+                    from = "complaint_fts f JOIN complaints c ON c.id = f.rowid";
+                    order = "f.rowid DESC";
+                } else {
+                    order = "c.id DESC";
+                }
             }
         }
         let per_page = filter.per_page.clamp(1, 200);
@@ -553,7 +561,7 @@ impl Db {
             "SELECT c.number, c.state, c.channel, c.received_at, cu.name AS customer_name, c.category, c.severity, c.urgent, \
              d.name AS department_name, u.display_name AS assignee_name, c.description, \
              (SELECT MIN(dl.due_at) FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert' AND dl.paused_at IS NULL) AS next_due_at \
-             FROM complaints c JOIN customers cu ON cu.id = c.customer_id \
+             FROM {from} JOIN customers cu ON cu.id = c.customer_id \
              LEFT JOIN departments d ON d.id = c.department_id LEFT JOIN users u ON u.id = c.assignee_id{} \
              ORDER BY {order} LIMIT {} OFFSET {offset}",
             w.sql(),

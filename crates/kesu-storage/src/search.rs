@@ -81,12 +81,8 @@ pub(crate) fn match_clause(db: &Db, terms: &[String], arg: usize) -> (String, St
                 .map(|t| format!("\"{t}\""))
                 .collect::<Vec<_>>()
                 .join(" AND ");
-            (
-                format!(
-                    "c.id IN (SELECT rowid FROM complaint_fts WHERE complaint_fts MATCH ${arg})"
-                ),
-                q,
-            )
+            // The caller joins `complaint_fts f` (see `list_complaints`).
+            (format!("f.complaint_fts MATCH ${arg}"), q)
         }
         Db::Pg(_) => {
             let q = terms
