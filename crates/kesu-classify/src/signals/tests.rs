@@ -391,3 +391,22 @@ fn more_ways_of_saying_it_found_in_fresh_complaints() {
     fires("今天不把账户解开，他就睡在营业厅不走了", Signal::Extreme);
     silent("下水道堵了三天了", Signal::Extreme);
 }
+
+#[test]
+fn allergies_wells_dares_and_revenge() {
+    fires(
+        "吃完半夜肚子绞着疼，今天班都没上成，这个损失咋算",
+        Signal::Compensation,
+    );
+    fires("孩子脸上全起了疙瘩，喘气都费劲", Signal::Safety);
+    fires("吃完虾全身过敏了", Signal::Safety);
+    silent("她孩子对坚果过敏，想确认一下能不能吃", Signal::Safety);
+    silent("楼下路面的井盖松了，车一压就哐当响", Signal::Safety);
+    fires("小区门口的井盖不见了，晚上老人差点掉进去", Signal::Safety);
+    silent("孩子发烧在家，点了个粥外卖一个半小时才送到", Signal::Safety);
+    silent("服务员跟她吵架的时候说有本事你报警啊", Signal::Police);
+    fires("她就找消费者权益保护协会", Signal::ConsumerAssoc);
+    fires("他说今天要带几个兄弟过来找那个服务员算账", Signal::Extreme);
+    fires("车子的中控屏修了好几遍了，还是死机", Signal::RepeatFault);
+    silent("我说了三遍她就不耐烦了", Signal::RepeatFault);
+}
