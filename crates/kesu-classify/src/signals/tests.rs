@@ -410,3 +410,18 @@ fn allergies_wells_dares_and_revenge() {
     fires("车子的中控屏修了好几遍了，还是死机", Signal::RepeatFault);
     silent("我说了三遍她就不耐烦了", Signal::RepeatFault);
 }
+
+#[test]
+fn glass_burns_bruises_and_smashing() {
+    silent(
+        "果酱里吃出了一小块玻璃碴，幸好吐出来了没受伤",
+        Signal::Safety,
+    );
+    fires("小腿被玻璃碴划了几道口子", Signal::Safety);
+    fires("身体前冲撞上方向盘，胸口瘀伤", Signal::Safety);
+    fires("充电时底座发烫，把手指烫了个泡", Signal::Safety);
+    fires(
+        "物业再糊弄他，他就把物业办公室的东西全砸了",
+        Signal::Extreme,
+    );
+}
