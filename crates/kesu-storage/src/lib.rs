@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod portal;
 pub mod privacy;
 pub mod search;
+pub mod settings;
 pub mod setup;
 pub mod templates;
 pub mod testing;
