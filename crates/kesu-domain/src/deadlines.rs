@@ -389,7 +389,7 @@ impl DeadlinePolicy {
             {
                 // The duty alert is for urgent complaints outside working time only.
                 if rule.kind == ClockKind::DutyAlert
-                    && !(situation.urgent && !calendar.is_working_time(now))
+                    && (!situation.urgent || calendar.is_working_time(now))
                 {
                     continue;
                 }

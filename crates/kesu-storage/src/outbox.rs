@@ -214,4 +214,36 @@ impl Db {
         let v: Option<Option<String>> = on_db!(self, p => sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user).fetch_optional(p).await)?;
         Ok(v.flatten())
     }
+
+    /// How many complaints carry a category a person chose or confirmed.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn confirmed_classification_count(&self) -> Result<i64> {
+        Ok(
+            on_db!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM complaints WHERE category IS NOT NULL").fetch_one(p).await)?,
+        )
+    }
+
+    /// The newest `limit` confirmed classifications as training examples:
+    /// (the customer's words and the restatement, channel, category).
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn confirmed_examples(&self, limit: u32) -> Result<Vec<(String, String, String)>> {
+        let sql = format!(
+            "SELECT description, restatement, channel, category FROM complaints WHERE category IS NOT NULL ORDER BY id DESC LIMIT {limit}"
+        );
+        let rows: Vec<(String, Option<String>, String, String)> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, r, ch, cat)| {
+                let text = match r {
+                    Some(r) => format!("{d}\n{r}"),
+                    None => d,
+                };
+                (text, ch, cat)
+            })
+            .collect())
+    }
 }

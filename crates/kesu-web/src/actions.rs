@@ -262,6 +262,7 @@ pub async fn intake(
         .await?;
     // The engine reads the customer's words (and the restatement) on arrival.
     let proposal = propose(
+        &state.learned.engine(),
         &description,
         restatement.as_deref(),
         channel,
@@ -315,6 +316,7 @@ pub async fn intake(
 
 /// The classification engine's proposal for a complaint's text (R-CL-1/2).
 pub fn propose(
+    engine: &kesu_classify::Engine,
     description: &str,
     restatement: Option<&str>,
     channel: Channel,
@@ -324,7 +326,7 @@ pub fn propose(
         Some(r) => format!("{description}\n{r}"),
         None => description.to_owned(),
     };
-    let p = kesu_classify::Engine::shipped().classify(&text, channel, history);
+    let p = engine.classify(&text, channel, history);
     kesu_domain::complaint::Proposed {
         categories: p
             .categories

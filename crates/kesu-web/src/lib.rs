@@ -16,6 +16,7 @@ pub mod clock;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod learning;
 pub mod outbox;
 pub mod pages;
 pub mod portal;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
+    /// The classification model this node proposes with.
+    pub learned: learning::Learned,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             db,
             clock,
             config: Arc::new(config),
+            learned: learning::Learned::default(),
         }
     }
 

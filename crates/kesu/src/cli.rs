@@ -367,9 +367,21 @@ fn sweep_every() -> std::time::Duration {
 async fn sweep_deadlines(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_training_check = None::<std::time::Instant>;
     loop {
         tick.tick().await;
         let now = jiff::Timestamp::now();
+        // The desk's own classification model: retrained every 50 new
+        // confirmations (checked every ten minutes), picked up by every node.
+        if last_training_check.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(600)) {
+            last_training_check = Some(std::time::Instant::now());
+            if let Err(e) = kesu_web::learning::retrain_if_due(&state, now, 50).await {
+                tracing::warn!(error = %e, "retraining the classification model failed");
+            }
+        }
+        if let Err(e) = kesu_web::learning::refresh(&state).await {
+            tracing::warn!(error = %e, "loading the classification model failed");
+        }
         match kesu_web::outbox::sweep(&state, now).await {
             Ok(r) if r.notices > 0 || r.breaches > 0 => tracing::info!(
                 clocks = r.clocks,

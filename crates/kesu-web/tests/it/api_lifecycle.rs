@@ -1147,3 +1147,95 @@ both_backends!(
         app.stop().await;
     }
 );
+
+both_backends!(
+    async fn the_desk_learns_its_own_categories_and_every_node_uses_the_new_model(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        // This desk files complaints about its 金卡会员日 promotion days under
+        // store environment (crowds, queues at the door) — a habit of its own.
+        let texts = [
+            "金卡会员日门口排长队，挤得进不去",
+            "金卡会员日人太多了，过道全堵住",
+            "金卡会员日的时候停车场和门口乱成一团",
+            "金卡会员日现场太吵太挤",
+            "又是金卡会员日，店里挤得转不开身",
+            "金卡会员日门口一片混乱，没人疏导",
+        ];
+        for text in texts {
+            let c = app
+                .create_complaint("agent1", json!({"description": text}))
+                .await;
+            let n = c["number"].as_str().unwrap_or_default().to_owned();
+            app.act(
+                "agent1",
+                &n,
+                "classify",
+                json!({"category": "environment", "severity": "general"}),
+            )
+            .await;
+        }
+        let node_a = kesu_web::AppState::new(
+            app.db.clone(),
+            app.clock.clone(),
+            kesu_web::WebConfig::default(),
+        );
+        // Not yet: fewer new confirmations than asked for.
+        assert_eq!(
+            kesu_web::learning::retrain_if_due(&node_a, app.now(), 10)
+                .await
+                .expect("check"),
+            None
+        );
+        let learned = kesu_web::learning::retrain_if_due(&node_a, app.now(), 5)
+            .await
+            .expect("train");
+        assert_eq!(learned, Some(6));
+        // Nothing new: no second training.
+        assert_eq!(
+            kesu_web::learning::retrain_if_due(&node_a, app.now(), 5)
+                .await
+                .expect("check"),
+            None
+        );
+        // Another node picks the stored model up.
+        let node_b = kesu_web::AppState::new(
+            app.db.clone(),
+            app.clock.clone(),
+            kesu_web::WebConfig::default(),
+        );
+        let probe = "金卡会员日门口又挤满了人";
+        let before = node_b.learned.engine().classify(
+            probe,
+            kesu_domain::Channel::Phone,
+            Default::default(),
+        );
+        assert!(kesu_web::learning::refresh(&node_b).await.expect("refresh"));
+        assert!(
+            !kesu_web::learning::refresh(&node_b).await.expect("refresh"),
+            "already current"
+        );
+        let after = node_b.learned.engine().classify(
+            probe,
+            kesu_domain::Channel::Phone,
+            Default::default(),
+        );
+        let confidence = |p: &kesu_classify::Proposal, code: &str| {
+            p.categories
+                .iter()
+                .find(|c| c.code == code)
+                .map_or(0.0, |c| c.confidence)
+        };
+        assert!(
+            confidence(&after, "environment") > confidence(&before, "environment"),
+            "the desk's habit weighs more after learning: {:?} → {:?}",
+            before.categories,
+            after.categories
+        );
+        assert_eq!(after.category(), "environment", "{:?}", after.categories);
+        app.stop().await;
+    }
+);
