@@ -1,5 +1,6 @@
 //! The signed-in person's own account: changing the password (the first
-//! admin's one-time password is meant to be changed here).
+//! admin's one-time password is meant to be changed here) and the address
+//! their notices go to by e-mail.
 
 use askama::Template;
 use axum::Router;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(account_page))
         .route("/account/password", post(change_password))
+        .route("/account/email", post(set_email))
 }
 
 #[derive(Template)]
@@ -30,15 +32,28 @@ struct AccountPage {
     /// The password was handed out: say why this page came first.
     first: bool,
     error: Option<String>,
+    /// The notice e-mail address (as stored, or as typed when refused).
+    email: String,
+    email_error: Option<String>,
 }
 
-async fn account_page(staff: Staff, RawQuery(raw): RawQuery) -> Result<Response, Failure> {
+async fn account_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
     let saved = raw.as_deref().is_some_and(|r| r.contains("saved"));
     render(&AccountPage {
         ctx: Ctx::new(&staff, "account", "/account"),
         saved,
         first: staff.user.must_change_password,
         error: None,
+        email: state
+            .db
+            .user_email(staff.user.id)
+            .await?
+            .unwrap_or_default(),
+        email_error: None,
     })
 }
 
@@ -79,6 +94,12 @@ async fn change_password(
             saved: false,
             first: staff.user.must_change_password,
             error: Some(error),
+            email: state
+                .db
+                .user_email(staff.user.id)
+                .await?
+                .unwrap_or_default(),
+            email_error: None,
         })?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
@@ -94,4 +115,44 @@ async fn change_password(
         "/account?saved=1"
     };
     Ok(Redirect::to(next).into_response())
+}
+
+/// `POST /account/email`: sets (or, empty, clears) where this person's
+/// notices go by e-mail.
+async fn set_email(
+    State(state): State<AppState>,
+    staff: Staff,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let form = super::posted_form(&staff, body, &[])?;
+    let typed = form
+        .get("email")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let email = if typed.is_empty() {
+        None
+    } else {
+        match kesu_domain::input::email("email", &typed) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let mut res = render(&AccountPage {
+                    ctx: Ctx::new(&staff, "account", "/account"),
+                    saved: false,
+                    first: staff.user.must_change_password,
+                    error: None,
+                    email: typed,
+                    email_error: Some(Failure::Invalid(e).describe(staff.lang).1),
+                })?;
+                *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                return Ok(res);
+            }
+        }
+    };
+    state
+        .db
+        .set_user_email(staff.user.id, email.as_deref())
+        .await?;
+    Ok(Redirect::to("/account?saved=1").into_response())
 }

@@ -5,8 +5,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod calendar;
+pub mod channels;
 pub mod detail;
+pub mod duty;
 pub mod forms;
+pub mod holidays;
 pub mod login;
 mod notices;
 pub mod queue;
@@ -36,6 +40,10 @@ pub fn router() -> Router<AppState> {
         .merge(detail::router())
         .merge(admin::router())
         .merge(notices::router())
+        .merge(calendar::router())
+        .merge(holidays::router())
+        .merge(channels::router())
+        .merge(duty::router())
 }
 
 /// Where a signed-in person starts: an admin on the settings (where a new
@@ -57,6 +65,8 @@ pub struct Ctx {
     pub csrf: String,
     pub is_admin: bool,
     pub can_register: bool,
+    /// May keep the duty roster (admins, general managers).
+    pub plans_duty: bool,
     /// Which navigation entry is current.
     pub nav: &'static str,
     /// Where the language switch returns to (already escaped for a URL).
@@ -74,6 +84,7 @@ impl Ctx {
             csrf: staff.csrf().to_owned(),
             is_admin: staff.actor.is_admin(),
             can_register: staff.actor.may_take_in(),
+            plans_duty: duty::Scope::of(staff).is_some(),
             nav,
             back: crate::error::url_escape(path),
             unread: staff.unread,
@@ -88,6 +99,7 @@ impl Ctx {
             csrf: String::new(),
             is_admin: false,
             can_register: false,
+            plans_duty: false,
             nav: "",
             back: crate::error::url_escape(path),
             unread: 0,

@@ -5,6 +5,7 @@
 //! grouped by what they check. Set `KESU_SKIP_POSTGRES=1` to skip the
 //! PostgreSQL half on a machine without it.
 
+mod admin_deadlines;
 mod api_access;
 mod api_bad_input;
 mod api_lifecycle;
