@@ -55,10 +55,18 @@ async fn holidays_in(tx: &mut Tx) -> Result<Option<Arc<HolidayTable>>> {
 }
 
 /// A site's calendar from its stored settings (defaults when none or unreadable).
-pub(crate) fn calendar_of(raw: Option<&str>, holidays: Option<Arc<HolidayTable>>) -> SiteCalendar {
+pub(crate) fn calendar_of(
+    raw: Option<&str>,
+    site_zone: Option<&str>,
+    holidays: Option<Arc<HolidayTable>>,
+) -> SiteCalendar {
+    // A site never saved keeps the defaults in its own time zone.
     let settings: CalendarSettings = raw
         .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default();
+        .unwrap_or_else(|| CalendarSettings {
+            time_zone: site_zone.unwrap_or("Asia/Shanghai").to_owned(),
+            ..CalendarSettings::default()
+        });
     let calendar = SiteCalendar::new(settings).unwrap_or_default();
     match holidays {
         Some(h) => calendar.with_holidays(h),
@@ -97,13 +105,13 @@ pub(crate) async fn on_events(
         return Ok(());
     }
     let policy = policy_in(tx).await?;
-    let (urgent, calendar_raw): (bool, Option<String>) = on_tx!(tx, c => sqlx::query_as(
-        "SELECT c.urgent, s.calendar FROM complaints c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id = $1")
+    let (urgent, calendar_raw, zone): (bool, Option<String>, Option<String>) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT c.urgent, s.calendar, s.time_zone FROM complaints c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id = $1")
         .bind(id.0)
         .fetch_one(c)
         .await)?;
     let holidays = holidays_in(tx).await?;
-    let calendar = calendar_of(calendar_raw.as_deref(), holidays);
+    let calendar = calendar_of(calendar_raw.as_deref(), zone.as_deref(), holidays);
     let rows: Vec<RunningRow> = on_tx!(tx, c => sqlx::query_as(
         "SELECT kind, started_at, due_at, warn_at, paused_at, fast FROM deadlines WHERE complaint_id = $1 AND ended_at IS NULL ORDER BY id")
         .bind(id.0)
@@ -356,9 +364,9 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn site_calendar(&self, site_id: Option<i64>) -> Result<SiteCalendar> {
-        let raw: Option<Option<String>> = match site_id {
+        let row: Option<(Option<String>, String)> = match site_id {
             Some(id) => {
-                on_db!(self, p => sqlx::query_scalar("SELECT calendar FROM sites WHERE id = $1").bind(id).fetch_optional(p).await)?
+                on_db!(self, p => sqlx::query_as("SELECT calendar, time_zone FROM sites WHERE id = $1").bind(id).fetch_optional(p).await)?
             }
             None => None,
         };
@@ -370,7 +378,11 @@ impl Db {
                 },
             )))
         });
-        Ok(calendar_of(raw.flatten().as_deref(), holidays))
+        Ok(calendar_of(
+            row.as_ref().and_then(|r| r.0.as_deref()),
+            row.as_ref().map(|r| r.1.as_str()),
+            holidays,
+        ))
     }
 
     /// The deadline policy, or the seeds' defaults when none was saved.
