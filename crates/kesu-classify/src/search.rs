@@ -101,7 +101,10 @@ mod tests {
     fn a_word_is_not_found_across_word_boundaries() {
         assert!(!finds("我们在南京市长江大桥上堵了两个小时", "市长"));
         assert!(finds("我们在南京市长江大桥上堵了两个小时", "长江大桥"));
-        assert!(finds("我们在南京市长江大桥上堵了两个小时", "南京市长江大桥"));
+        assert!(finds(
+            "我们在南京市长江大桥上堵了两个小时",
+            "南京市长江大桥"
+        ));
         assert!(finds("市长热线打了三次都没人管", "市长"));
     }
 
@@ -140,6 +143,10 @@ mod tests {
         let terms = index_terms(&text);
         assert!(terms.len() < 10);
         let latin = "a".repeat(1000);
-        assert!(index_terms(&latin).iter().all(|t| t.chars().count() <= MAX_TERM_CHARS));
+        assert!(
+            index_terms(&latin)
+                .iter()
+                .all(|t| t.chars().count() <= MAX_TERM_CHARS)
+        );
     }
 }

@@ -93,7 +93,10 @@ fn text(v: &serde_json::Value, key: &str) -> Option<String> {
 }
 
 /// The `i`-th of `count` complaints, received in order over the span.
-#[expect(clippy::too_many_arguments, reason = "the generator's state, passed as is")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the generator's state, passed as is"
+)]
 fn one(
     rng: &mut Rng,
     i: u64,
