@@ -44,6 +44,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "KESU_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Behind a reverse proxy that overwrites it: the header carrying the
+        /// client's address (e.g. x-real-ip), which the portal's limits count by.
+        #[arg(long, env = "KESU_CLIENT_IP_HEADER")]
+        client_ip_header: Option<String>,
     },
     /// Create or update the database schema.
     Migrate,
@@ -166,7 +170,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date ({})", db.backend());
             Ok(())
         }
-        Command::Serve { listen } => serve(&cli.global, &listen).await,
+        Command::Serve {
+            listen,
+            client_ip_header,
+        } => serve(&cli.global, &listen, client_ip_header).await,
         Command::Classify { command } => crate::classify_cmd::run(command),
         Command::Generate(args) => {
             let db = open(&cli.global).await?;
@@ -303,7 +310,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
+async fn serve(
+    global: &Global,
+    listen: &str,
+    client_ip_header: Option<String>,
+) -> anyhow::Result<()> {
     let db = open(global).await?;
     if db.user_count().await? == 0 {
         let password = random_password()?;
@@ -332,7 +343,13 @@ async fn serve(global: &Global, listen: &str) -> anyhow::Result<()> {
         "kesu is running at http://{addr}/  (database: {})",
         db.backend()
     );
-    let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
+    let config = WebConfig {
+        client_ip_header: client_ip_header
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty()),
+        ..WebConfig::default()
+    };
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), config);
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
     let deadline_sweeper = tokio::spawn(sweep_deadlines(state.clone(), sweep_every()));

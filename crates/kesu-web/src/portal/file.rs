@@ -35,6 +35,36 @@ pub fn expected_handling(received_at: Timestamp) -> Expected {
     }
 }
 
+/// The expected handling of a filed complaint from its own clocks (R-IN-4):
+/// the initial reply and the resolution as the deadlines engine set them —
+/// after hours counted from the next working time, shorter on the fast
+/// track; [`expected_handling`] when a clock is off or missing.
+///
+/// # Errors
+/// The driver's error.
+pub async fn expected_for(
+    state: &AppState,
+    complaint_id: i64,
+    received_at: Timestamp,
+) -> Result<Expected, Failure> {
+    let fixed = expected_handling(received_at);
+    let clocks = state
+        .db
+        .deadlines(kesu_domain::ComplaintId(complaint_id))
+        .await?;
+    let due = |kind: &str| {
+        clocks
+            .iter()
+            .rev()
+            .find(|d| d.kind == kind)
+            .and_then(|d| Timestamp::from_millisecond(d.due_at).ok())
+    };
+    Ok(Expected {
+        contact_by: due("initial_reply").unwrap_or(fixed.contact_by),
+        resolve_by: due("resolve").unwrap_or(fixed.resolve_by),
+    })
+}
+
 /// What the customer typed, to show the form again after a mistake.
 #[derive(Debug, Clone, Default)]
 pub struct Typed {
@@ -202,7 +232,12 @@ pub async fn file_complaint(
     match filed.await {
         Ok((number, code)) => {
             tracing::info!(complaint.number = %number, "complaint filed on the portal");
-            let expected = expected_handling(now);
+            let id = state
+                .db
+                .complaint(&number.to_string())
+                .await?
+                .map_or(0, |c| c.id);
+            let expected = expected_for(&state, id, now).await?;
             let ctx = PortalCtx::new(visitor.lang, "/portal");
             let page = FiledPage {
                 number: number.to_string(),
@@ -260,13 +295,12 @@ async fn filed_before(
     number: String,
 ) -> Result<Response, Failure> {
     let ctx = PortalCtx::new(visitor.lang, "/portal");
-    let received = state
-        .db
-        .complaint(&number)
-        .await?
+    let row = state.db.complaint(&number).await?;
+    let received = row
+        .as_ref()
         .and_then(|c| Timestamp::from_millisecond(c.received_at).ok())
         .unwrap_or_else(|| state.now());
-    let expected = expected_handling(received);
+    let expected = expected_for(state, row.map_or(0, |c| c.id), received).await?;
     let page = FiledPage {
         number,
         code: None,

@@ -19,7 +19,7 @@ use kesu_storage::complaints::ComplaintRow;
 use serde::Deserialize;
 
 use super::code::TrackingCode;
-use super::{PortalCtx, Visitor, WRONG_TRACKING, expected_handling, render};
+use super::{PortalCtx, Visitor, WRONG_TRACKING, render};
 use crate::AppState;
 use crate::actions::{self, AnswerIn, FollowUpIn, Op};
 use crate::error::Failure;
@@ -268,7 +268,7 @@ async fn show(
         None => Vec::new(),
     };
     // Expected times while they are still ahead (R-IN-4).
-    let expected = expected_handling(received);
+    let expected = super::file::expected_for(state, row.id, received).await?;
     let contact_by = (step == Some(0)).then(|| ctx.time(expected.contact_by, &state.config));
     let resolve_by = step
         .is_some_and(|s| s < 4)

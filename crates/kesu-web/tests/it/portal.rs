@@ -243,12 +243,15 @@ kesu_storage::both_backends!(
         let (number, code) = number_and_code(&html);
         assert!(number.starts_with("KS-20261123-"), "{number}");
         assert_eq!(code.len(), 8, "{code}");
-        // R-IN-4: when they will be contacted and by when it should be resolved.
+        // R-IN-4: when they will be contacted and by when it should be
+        // resolved, from the complaint's own clocks: an electric shock and a
+        // demand for compensation make it major, so the fast track (12 h to
+        // the first reply, 48 h to resolve) applies.
         assert!(
-            html.contains("客服将在 2026-11-24 10:00 前与您联系"),
+            html.contains("客服将在 2026-11-23 22:00 前与您联系"),
             "{html}"
         );
-        assert!(html.contains("2026-11-26 10:00 前处理完毕"), "{html}");
+        assert!(html.contains("2026-11-25 10:00 前处理完毕"), "{html}");
 
         // Staff see it like any registration: received on the web channel,
         // the engine's proposal, the photo; waiting in customer service's queue.
@@ -862,7 +865,10 @@ kesu_storage::both_backends!(
         let code = p.text("#code").await;
         assert!(number.starts_with("KS-"), "{number}");
         assert_eq!(code.len(), 9, "ABCD-EFGH: {code}");
-        assert!(p.text("#contact-by").await.contains("2026-11-24 10:00"));
+        assert!(
+            p.text("#contact-by").await.contains("2026-11-23 22:00"),
+            "the fast track"
+        );
         p.fits("the acknowledgement").await;
         let _ = std::fs::remove_file(&photo);
 
