@@ -325,9 +325,19 @@ struct Where {
 
 impl Where {
     fn push(&mut self, clause: &str, arg: Arg) {
-        self.args.push(arg);
-        self.clauses
-            .push(clause.replace('?', &format!("${}", self.args.len())));
+        self.push_all(clause, vec![arg]);
+    }
+    /// A clause with one `?` per argument, in order.
+    fn push_all(&mut self, clause: &str, args: Vec<Arg>) {
+        let mut numbered = String::with_capacity(clause.len() + 8);
+        for (i, part) in clause.split('?').enumerate() {
+            if i > 0 {
+                numbered.push_str(&format!("${}", self.args.len() + i));
+            }
+            numbered.push_str(part);
+        }
+        self.args.extend(args);
+        self.clauses.push(numbered);
     }
     fn raw(&mut self, clause: String) {
         self.clauses.push(clause);
@@ -512,28 +522,23 @@ impl Db {
         }
         let mut order = "c.received_at DESC, c.id DESC";
         let mut from = "complaints c";
+        // Running, unpaused clocks (the duty alert is no deadline).
+        const PRESSING: &str = "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id \
+             AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert' AND dl.paused_at IS NULL AND ";
         match filter.due {
-            Some(Due::Overdue) => w.push(
-                "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert'                  AND dl.paused_at IS NULL AND dl.due_at <= ?)",
-                Arg::I64(filter.now),
-            ),
-            Some(Due::Soon) => {
-                w.push(
-                    "EXISTS (SELECT 1 FROM deadlines dl WHERE dl.complaint_id = c.id AND dl.ended_at IS NULL AND dl.kind <> 'duty_alert'                      AND dl.paused_at IS NULL AND dl.due_at > ? ",
-                    Arg::I64(filter.now),
-                );
-                // One clause over two arguments: finish it by hand.
-                let n = w.args.len();
-                w.args.push(Arg::I64(filter.now));
-                w.args.push(Arg::I64(filter.now + 2 * 3_600_000));
-                if let Some(last) = w.clauses.last_mut() {
-                    last.push_str(&format!(
-                        "AND ((dl.warn_at IS NOT NULL AND dl.warn_at <= ${}) OR dl.due_at <= ${}))",
-                        n + 1,
-                        n + 2
-                    ));
-                }
+            Some(Due::Overdue) => {
+                w.push(&format!("{PRESSING}dl.due_at <= ?)"), Arg::I64(filter.now));
             }
+            Some(Due::Soon) => w.push_all(
+                &format!(
+                    "{PRESSING}dl.due_at > ? AND ((dl.warn_at IS NOT NULL AND dl.warn_at <= ?) OR dl.due_at <= ?))"
+                ),
+                vec![
+                    Arg::I64(filter.now),
+                    Arg::I64(filter.now),
+                    Arg::I64(filter.now + 2 * 3_600_000),
+                ],
+            ),
             None => {}
         }
         if filter.sort == Sort::Urgency || filter.due.is_some() {
@@ -545,9 +550,8 @@ impl Db {
                 // Nothing to search by (punctuation, emoji, stop words).
                 w.raw("1 = 0".to_owned());
             } else {
-                let (clause, query) = crate::search::match_clause(self, &terms, w.args.len() + 1);
-                w.args.push(Arg::Text(query));
-                w.raw(clause);
+                let (clause, query) = crate::search::match_clause(self, &terms);
+                w.push(&clause, Arg::Text(query));
                 if matches!(self, Db::Sqlite(..)) {
                     // FTS5 hands its matches out newest first, so the first
                     // page stops after enough of them pass the filters.

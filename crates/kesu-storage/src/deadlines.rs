@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use kesu_calendar::{CalendarSettings, HolidayTable, SiteCalendar, YearSchedule};
+use kesu_calendar::{CalendarSettings, HolidayTable, SiteCalendar};
 use kesu_domain::codes::{ClockKind, Rung, Severity, State};
 use kesu_domain::complaint::Event;
 use kesu_domain::deadlines::{ClockChange, DeadlinePolicy, Notice, Progress, Running, Situation};
@@ -35,23 +35,33 @@ async fn policy_in(tx: &mut Tx) -> Result<DeadlinePolicy> {
         .bind(DEADLINE_POLICY_KEY)
         .fetch_optional(c)
         .await)?;
-    Ok(raw
-        .and_then(|r| serde_json::from_str(&r).ok())
-        .unwrap_or_default())
+    Ok(policy_of(raw.as_deref()))
 }
 
-/// The holiday table: the shipped years plus the admin's uploads.
-async fn holidays_in(tx: &mut Tx) -> Result<Option<Arc<HolidayTable>>> {
-    let rows: Vec<(i64, String)> = on_tx!(tx, c => sqlx::query_as("SELECT year, source FROM holiday_years ORDER BY year")
-        .fetch_all(c)
-        .await)?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let years = rows.iter().filter_map(|(year, source)| {
-        YearSchedule::from_holiday_cn_json_for(i16::try_from(*year).ok()?, source).ok()
-    });
-    Ok(Some(Arc::new(HolidayTable::shipped_with(years))))
+fn policy_of(raw: Option<&str>) -> DeadlinePolicy {
+    raw.and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default()
+}
+
+/// The admin's holiday uploads as a table, or None for the shipped one.
+fn uploaded_holidays(rows: Vec<(i64, String)>) -> Option<Arc<HolidayTable>> {
+    (!rows.is_empty()).then(|| {
+        Arc::new(crate::settings::holidays_with(
+            rows.iter().map(|(y, s)| (*y, s.as_str())),
+        ))
+    })
+}
+
+/// What deciding a complaint's clocks needs, read with one statement: the
+/// complaint's urgency, its site's calendar and zone, the deadline policy,
+/// and whether any holiday year was uploaded (rare; then read too).
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    urgent: bool,
+    calendar: Option<String>,
+    time_zone: Option<String>,
+    policy: Option<String>,
+    uploads: bool,
 }
 
 /// A site's calendar from its stored settings (defaults when none or unreadable).
@@ -104,19 +114,38 @@ pub(crate) async fn on_events(
     }) {
         return Ok(());
     }
-    let policy = policy_in(tx).await?;
-    let (urgent, calendar_raw, zone): (bool, Option<String>, Option<String>) = on_tx!(tx, c => sqlx::query_as(
-        "SELECT c.urgent, s.calendar, s.time_zone FROM complaints c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id = $1")
+    // Registration and every write that moves a clock pass here, inside the
+    // write transaction: as few statements as possible.
+    let sql = "SELECT c.urgent, s.calendar, s.time_zone, \
+               (SELECT value FROM settings WHERE key = $2) AS policy, \
+               EXISTS (SELECT 1 FROM holiday_years) AS uploads \
+               FROM complaints c LEFT JOIN sites s ON s.id = c.site_id WHERE c.id = $1";
+    let ctx: ContextRow = on_tx!(tx, c => sqlx::query_as(sql)
         .bind(id.0)
+        .bind(DEADLINE_POLICY_KEY)
         .fetch_one(c)
         .await)?;
-    let holidays = holidays_in(tx).await?;
-    let calendar = calendar_of(calendar_raw.as_deref(), zone.as_deref(), holidays);
-    let rows: Vec<RunningRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT kind, started_at, due_at, warn_at, paused_at, fast FROM deadlines WHERE complaint_id = $1 AND ended_at IS NULL ORDER BY id")
-        .bind(id.0)
-        .fetch_all(c)
-        .await)?;
+    let policy = policy_of(ctx.policy.as_deref());
+    let holidays = if ctx.uploads {
+        let rows: Vec<(i64, String)> = on_tx!(tx, c => sqlx::query_as("SELECT year, source FROM holiday_years ORDER BY year")
+            .fetch_all(c)
+            .await)?;
+        uploaded_holidays(rows)
+    } else {
+        None
+    };
+    let urgent = ctx.urgent;
+    let calendar = calendar_of(ctx.calendar.as_deref(), ctx.time_zone.as_deref(), holidays);
+    // A complaint's first event finds no clocks yet.
+    let rows: Vec<RunningRow> = if steps.first().is_some_and(|s| s.before.is_none()) {
+        Vec::new()
+    } else {
+        on_tx!(tx, c => sqlx::query_as(
+            "SELECT kind, started_at, due_at, warn_at, paused_at, fast FROM deadlines WHERE complaint_id = $1 AND ended_at IS NULL ORDER BY id")
+            .bind(id.0)
+            .fetch_all(c)
+            .await)?
+    };
     let mut running: Vec<Running> = rows
         .iter()
         .filter_map(|r| {
@@ -146,9 +175,80 @@ pub(crate) async fn on_events(
             now,
         ));
     }
+    // Clocks started together (registration starts four) go in one statement.
+    let mut starts = Vec::new();
     for change in &changes {
-        write_change(tx, id, &policy, change).await?;
+        if let ClockChange::Start {
+            kind,
+            started_at,
+            due_at,
+            earliest_at,
+            warn_at,
+            fast,
+        } = *change
+        {
+            starts.push((kind, started_at, due_at, earliest_at, warn_at, fast));
+            continue;
+        }
+        insert_starts(tx, id, &policy, &std::mem::take(&mut starts)).await?;
+        write_change(tx, id, change).await?;
     }
+    insert_starts(tx, id, &policy, &starts).await
+}
+
+type Start = (
+    ClockKind,
+    Timestamp,
+    Timestamp,
+    Option<Timestamp>,
+    Option<Timestamp>,
+    bool,
+);
+
+async fn insert_starts(
+    tx: &mut Tx,
+    id: ComplaintId,
+    policy: &DeadlinePolicy,
+    starts: &[Start],
+) -> Result<()> {
+    if starts.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..starts.len())
+        .map(|i| {
+            let b = i * 8;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO deadlines (complaint_id, kind, fast, started_at, earliest_at, due_at, warn_at, next_check_at) VALUES {}",
+        rows.join(", ")
+    );
+    on_tx!(tx, c => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for &(kind, started_at, due_at, earliest_at, warn_at, fast) in starts {
+            q = q
+                .bind(id.0)
+                .bind(kind.as_str())
+                .bind(fast)
+                .bind(ms(started_at))
+                .bind(earliest_at.map(ms))
+                .bind(ms(due_at))
+                .bind(warn_at.map(ms))
+                .bind(first_check(policy, kind, warn_at, due_at));
+        }
+        q.execute(c).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -171,36 +271,10 @@ fn first_check(
         .map(ms)
 }
 
-async fn write_change(
-    tx: &mut Tx,
-    id: ComplaintId,
-    policy: &DeadlinePolicy,
-    change: &ClockChange,
-) -> Result<()> {
+async fn write_change(tx: &mut Tx, id: ComplaintId, change: &ClockChange) -> Result<()> {
     let n = match *change {
-        ClockChange::Start {
-            kind,
-            started_at,
-            due_at,
-            earliest_at,
-            warn_at,
-            fast,
-        } => {
-            let sql = "INSERT INTO deadlines (complaint_id, kind, fast, started_at, earliest_at, due_at, warn_at, next_check_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-            on_tx!(tx, c => sqlx::query(sql)
-                .bind(id.0)
-                .bind(kind.as_str())
-                .bind(fast)
-                .bind(ms(started_at))
-                .bind(earliest_at.map(ms))
-                .bind(ms(due_at))
-                .bind(warn_at.map(ms))
-                .bind(first_check(policy, kind, warn_at, due_at))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))?
-        }
+        // Inserted by `insert_starts`.
+        ClockChange::Start { .. } => 0,
         ClockChange::Stop { kind, at } => {
             let sql = "UPDATE deadlines SET ended_at = $1, \
                        met_at = CASE WHEN $1 <= due_at AND breached_at IS NULL THEN $1 ELSE NULL END, \
@@ -371,13 +445,7 @@ impl Db {
             None => None,
         };
         let rows: Vec<(i64, String)> = on_db!(self, p => sqlx::query_as("SELECT year, source FROM holiday_years ORDER BY year").fetch_all(p).await)?;
-        let holidays = (!rows.is_empty()).then(|| {
-            Arc::new(HolidayTable::shipped_with(rows.iter().filter_map(
-                |(year, source)| {
-                    YearSchedule::from_holiday_cn_json_for(i16::try_from(*year).ok()?, source).ok()
-                },
-            )))
-        });
+        let holidays = uploaded_holidays(rows);
         Ok(calendar_of(
             row.as_ref().and_then(|r| r.0.as_deref()),
             row.as_ref().map(|r| r.1.as_str()),
@@ -394,9 +462,7 @@ impl Db {
             .bind(DEADLINE_POLICY_KEY)
             .fetch_optional(p)
             .await)?;
-        Ok(raw
-            .and_then(|r| serde_json::from_str(&r).ok())
-            .unwrap_or_default())
+        Ok(policy_of(raw.as_deref()))
     }
 
     /// One pass of the deadline sweep at `now`: up to `limit` due clocks.
@@ -539,10 +605,7 @@ async fn recipients(
     for rung in rungs {
         let found: Vec<(i64, Option<String>)> = match rung {
             Rung::Owner => match d.assignee_id {
-                Some(a) => {
-                    let email: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND active = TRUE").bind(a).fetch_optional(c).await)?;
-                    email.map(|e| vec![(a, e)]).unwrap_or_default()
-                }
+                Some(a) => active_with_email(tx, a).await?.into_iter().collect(),
                 None => by_role(tx, "manager", d.department_id, d.site_id).await?,
             },
             Rung::DepartmentManager => match d.department_id {
@@ -553,9 +616,10 @@ async fn recipients(
             Rung::GeneralManager => by_role(tx, "gm", None, d.site_id).await?,
             Rung::CustomerService => by_role(tx, "agent", None, d.site_id).await?,
             Rung::OnDuty => {
-                let sql = "SELECT u.id, u.email FROM duty_roster r JOIN users u ON u.id = r.user_id \
-                           WHERE u.active = TRUE AND (r.site_id IS NULL OR r.site_id = $1) AND r.starts_at <= $2 AND r.ends_at > $2 ORDER BY u.id";
-                let on_duty: Vec<(i64, Option<String>)> = on_tx!(tx, c => sqlx::query_as(sql).bind(d.site_id).bind(ms(now)).fetch_all(c).await)?;
+                let mut on_duty = Vec::new();
+                for id in crate::settings::on_duty_in(tx, d.site_id, now).await? {
+                    on_duty.extend(active_with_email(tx, id).await?);
+                }
                 if on_duty.is_empty() {
                     by_role(tx, "gm", None, d.site_id).await?
                 } else {
@@ -570,6 +634,15 @@ async fn recipients(
         }
     }
     Ok(users)
+}
+
+/// An active user and their notice e-mail; None when inactive or gone.
+async fn active_with_email(tx: &mut Tx, user: i64) -> Result<Option<(i64, Option<String>)>> {
+    let email: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND active = TRUE")
+        .bind(user)
+        .fetch_optional(c)
+        .await)?;
+    Ok(email.map(|e| (user, e)))
 }
 
 async fn by_role(

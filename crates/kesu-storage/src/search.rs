@@ -69,9 +69,10 @@ pub(crate) async fn index_more(tx: &mut Tx, id: ComplaintId, texts: &[&str]) -> 
     Ok(())
 }
 
-/// The query clause for the words of a search, for the backend at hand:
-/// a condition on `c.id` and its one bound argument.
-pub(crate) fn match_clause(db: &Db, terms: &[String], arg: usize) -> (String, String) {
+/// The query clause for the words of a search, for the backend at hand: a
+/// condition with one `?` (SQLite's joins `complaint_fts f`, see
+/// `list_complaints`) and the argument to bind there.
+pub(crate) fn match_clause(db: &Db, terms: &[String]) -> (String, String) {
     match db {
         Db::Sqlite(..) => {
             // Terms hold only letters, digits and Han characters: quoting
@@ -82,7 +83,7 @@ pub(crate) fn match_clause(db: &Db, terms: &[String], arg: usize) -> (String, St
                 .collect::<Vec<_>>()
                 .join(" AND ");
             // The caller joins `complaint_fts f` (see `list_complaints`).
-            (format!("f.complaint_fts MATCH ${arg}"), q)
+            ("f.complaint_fts MATCH ?".to_owned(), q)
         }
         Db::Pg(_) => {
             let q = terms
@@ -91,10 +92,9 @@ pub(crate) fn match_clause(db: &Db, terms: &[String], arg: usize) -> (String, St
                 .collect::<Vec<_>>()
                 .join(" & ");
             (
-                format!(
-                    "c.id IN (SELECT s.complaint_id FROM complaint_search s \
-                     WHERE array_to_tsvector(string_to_array(s.terms, ' ')) @@ ${arg}::tsquery)"
-                ),
+                "c.id IN (SELECT s.complaint_id FROM complaint_search s \
+                 WHERE array_to_tsvector(string_to_array(s.terms, ' ')) @@ ?::tsquery)"
+                    .to_owned(),
                 q,
             )
         }

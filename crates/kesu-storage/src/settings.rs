@@ -112,9 +112,9 @@ impl Db {
     /// The driver's error.
     pub async fn holiday_table(&self) -> Result<HolidayTable> {
         let rows = self.holiday_years().await?;
-        Ok(HolidayTable::shipped_with(rows.iter().filter_map(|r| {
-            YearSchedule::from_holiday_cn_json_for(i16::try_from(r.year).ok()?, &r.source).ok()
-        })))
+        Ok(holidays_with(
+            rows.iter().map(|r| (r.year, r.source.as_str())),
+        ))
     }
 
     /// Stores an uploaded year, replacing an earlier upload of that year.
@@ -244,6 +244,14 @@ impl Db {
             .await)?;
         Ok(distinct(rows).into_iter().map(UserId).collect())
     }
+}
+
+/// The shipped holiday years with uploaded ones (year, holiday-cn JSON) in
+/// their place; an upload that no longer parses is left out.
+pub(crate) fn holidays_with<'a>(uploads: impl IntoIterator<Item = (i64, &'a str)>) -> HolidayTable {
+    HolidayTable::shipped_with(uploads.into_iter().filter_map(|(year, source)| {
+        YearSchedule::from_holiday_cn_json_for(i16::try_from(year).ok()?, source).ok()
+    }))
 }
 
 /// [`Db::on_duty`] inside a transaction (for work that notifies the on-duty

@@ -54,9 +54,13 @@ impl Channels {
     }
 }
 
-/// A notice as text for e-mail and robots, in the desk's language (zh-CN).
-pub fn render_notice(kind: &str, p: &NoticePayload) -> (String, String) {
-    let lang = Lang::Zh;
+/// A notice in words: the bell's list and the messages share this.
+pub fn notice_sentence(
+    lang: Lang,
+    kind: &str,
+    p: &NoticePayload,
+    tz: &jiff::tz::TimeZone,
+) -> String {
     let clock = p
         .clock
         .as_deref()
@@ -64,11 +68,7 @@ pub fn render_notice(kind: &str, p: &NoticePayload) -> (String, String) {
         .unwrap_or_default();
     let due = p
         .due_at
-        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
-        .map(|ts| {
-            let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
-            ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string()
-        })
+        .map(|ms| crate::view::short_time(ms, tz))
         .unwrap_or_default();
     let key = match (kind, p.step) {
         ("deadline_warning", _) => "notice.warning",
@@ -78,11 +78,17 @@ pub fn render_notice(kind: &str, p: &NoticePayload) -> (String, String) {
         ("urgent_after_hours", _) => "notice.urgent_after_hours",
         _ => "notice.other",
     };
-    let text = t(lang, key)
+    t(lang, key)
         .replace("%{number}", &p.number)
         .replace("%{clock}", &clock)
-        .replace("%{due}", &due);
-    (format!("【{}】{text}", t(lang, "app.name")), text)
+        .replace("%{due}", &due)
+}
+
+/// A notice as (subject, body) for e-mail and robots, in the desk's
+/// language (zh-CN) and time zone.
+pub fn render_notice(kind: &str, p: &NoticePayload, tz: &jiff::tz::TimeZone) -> (String, String) {
+    let text = notice_sentence(Lang::Zh, kind, p, tz);
+    (format!("【{}】{text}", t(Lang::Zh, "app.name")), text)
 }
 
 /// One pass of the deadline sweep, queueing e-mail and robot messages for
@@ -95,8 +101,10 @@ pub async fn sweep(
     now: Timestamp,
 ) -> Result<SweepReport, kesu_storage::StorageError> {
     let channels = Channels::load(state).await?;
+    let tz = state.config.time_zone.clone();
+    let render = move |kind: &str, p: &NoticePayload| render_notice(kind, p, &tz);
     let outbound = Outbound {
-        render: &render_notice,
+        render: &render,
         email: channels.smtp.is_some(),
         robots: channels.robots(),
     };

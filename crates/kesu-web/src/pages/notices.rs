@@ -32,25 +32,7 @@ pub struct NoticeItem {
 
 /// A notice in the reader's language.
 pub fn notice_text(ctx: &Ctx, n: &NoticeRow, tz: &jiff::tz::TimeZone) -> String {
-    let d = n.details();
-    let clock = d
-        .clock
-        .as_deref()
-        .map(|c| ctx.label("clock", c))
-        .unwrap_or_default();
-    let due = d.due_at.map(|t| short_time(t, tz)).unwrap_or_default();
-    let key = match (n.kind.as_str(), d.step) {
-        ("deadline_warning", _) => "notice.warning",
-        ("deadline_breached", Some(0) | None) => "notice.breached",
-        ("deadline_breached", Some(_)) => "notice.escalated",
-        ("assigned", _) => "notice.assigned",
-        ("urgent_after_hours", _) => "notice.urgent_after_hours",
-        _ => "notice.other",
-    };
-    ctx.t(key)
-        .replace("%{number}", &d.number)
-        .replace("%{clock}", &clock)
-        .replace("%{due}", &due)
+    crate::outbox::notice_sentence(ctx.lang, &n.kind, &n.details(), tz)
 }
 
 #[derive(Template)]
