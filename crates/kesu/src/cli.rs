@@ -352,7 +352,7 @@ async fn serve(
     let state = AppState::new(db.clone(), Arc::new(SystemClock), config);
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
-    let deadline_sweeper = tokio::spawn(sweep_deadlines(state.clone(), sweep_every()));
+    let periodic = tokio::spawn(periodic_work(state.clone(), sweep_every()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -362,7 +362,7 @@ async fn serve(
         .context("server failed")?;
     sweeper.abort();
     indexer.abort();
-    deadline_sweeper.abort();
+    periodic.abort();
     db.close().await;
     Ok(())
 }
@@ -377,11 +377,13 @@ fn sweep_every() -> std::time::Duration {
     std::time::Duration::from_secs(secs)
 }
 
-/// Warns, records breaches and escalates (R-NT-2), then sends what that
-/// queued (e-mail, WeCom, DingTalk): at start — so a deadline that passed
-/// while kesu was down fires now — and then every `every`. Any number of
-/// nodes may run it: each clock and each message is claimed by one node.
-async fn sweep_deadlines(state: AppState, every: std::time::Duration) {
+/// At start and then every `every`: picks up a newly trained classification
+/// model (and retrains every ten minutes when enough confirmations came in);
+/// sweeps the deadlines — warnings, breaches, escalations (R-NT-2), so a
+/// deadline that passed while kesu was down fires at start — and sends what
+/// that queued (e-mail, WeCom, DingTalk). Any number of nodes may run it:
+/// each clock and each message is claimed by one node.
+async fn periodic_work(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_training_check = None::<std::time::Instant>;
@@ -431,10 +433,22 @@ async fn sweep_deadlines(state: AppState, every: std::time::Duration) {
 /// database) to it, a batch at a time, so that search soon finds them all.
 /// Every node may run it: a complaint indexed twice gets the same row.
 async fn index_unindexed(db: Db) {
+    // Complaints are indexed as they are registered: once the older ones
+    // are in, no start needs to look again (at a million complaints the
+    // look is a scan).
+    const DONE: &str = "search_backfilled";
+    if matches!(db.setting(DONE).await, Ok(Some(_))) {
+        return;
+    }
     let mut total = 0;
     loop {
         match db.index_unindexed(500).await {
-            Ok(0) => break,
+            Ok(0) => {
+                if let Err(e) = db.set_setting(DONE, "1").await {
+                    tracing::warn!(error = %e, "could not note the search backfill as done");
+                }
+                break;
+            }
             Ok(n) => total += n,
             Err(e) => {
                 tracing::warn!(error = %e, "search indexing failed; retrying in a minute");
