@@ -1032,6 +1032,7 @@ kesu_storage::both_backends!(
         assert!(!html.contains(&number));
         let (s, body, _) = app.client("gm1").get("/api/v1/complaints?due=late").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["detail"], "时限筛选: 不是可选的值", "the field in words: {body}");
         let (_, html, _) = manager.get("/notices").await;
         assert!(
             html.contains(&format!("投诉 {number} 已分派给您")),
