@@ -7,9 +7,9 @@ use kesu_calendar::DayKind;
 use kesu_domain::{SiteId, UserId};
 use kesu_web::outbox::Channels;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::HeaderMap;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, location, raw_keys};
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 struct Browser {
@@ -101,51 +101,6 @@ impl Browser {
         let (s, h) = (r.status(), r.headers().clone());
         (s, r.text().await.unwrap_or_default(), h)
     }
-}
-
-fn location(h: &HeaderMap) -> String {
-    h.get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Catalog keys that leaked into a page untranslated.
-fn raw_keys(html: &str) -> Vec<String> {
-    let prefixes = [
-        "nav.",
-        "admin.",
-        "common.",
-        "field.",
-        "input.",
-        "account.",
-        "calendar.",
-        "holidays.",
-        "duty.",
-        "channels.",
-        "error.",
-        "role.",
-    ];
-    let text: String = html
-        .split('<')
-        .map(|part| part.split_once('>').map_or("", |(_, t)| t))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let attrs = html
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .collect::<Vec<_>>()
-        .join(" ");
-    format!("{text} {attrs}")
-        .split_whitespace()
-        .filter(|w| {
-            prefixes.iter().any(|p| w.starts_with(p))
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
-        })
-        .map(str::to_owned)
-        .collect()
 }
 
 async fn first_site(app: &TestApp) -> i64 {

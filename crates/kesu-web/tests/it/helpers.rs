@@ -770,3 +770,30 @@ where
     }
     panic!("no answer in ten attempts: {errors:?}");
 }
+
+/// Every key of the message catalog (`locales/app.yml`).
+static CATALOG_KEYS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("../../locales/app.yml")
+            .lines()
+            .filter(|l| !l.starts_with([' ', '_', '#']))
+            .filter_map(|l| l.strip_suffix(':'))
+            .collect()
+    });
+
+/// Catalog keys that leaked into a page (its text or attribute values) or
+/// an answer untranslated: any word that is exactly a key of the catalog.
+pub fn raw_keys(html: &str) -> Vec<String> {
+    html.split(|c: char| c.is_whitespace() || "<>\"'=:,;()，。：".contains(c))
+        .filter(|w| CATALOG_KEYS.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Where a redirect points.
+pub fn location(h: &HeaderMap) -> String {
+    h.get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

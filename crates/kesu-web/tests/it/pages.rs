@@ -3,10 +3,10 @@
 
 use jiff::SignedDuration;
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::HeaderMap;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, USERS};
+use crate::helpers::{PASSWORD, TestApp, USERS, location, raw_keys};
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 struct Browser {
@@ -88,51 +88,6 @@ fn csrf_in(html: &str) -> String {
         .expect("a form with a csrf token")
         + 19;
     html[at..].split('"').next().unwrap_or_default().to_owned()
-}
-
-fn location(h: &HeaderMap) -> String {
-    h.get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Catalog keys that leaked into a page untranslated.
-fn raw_keys(html: &str) -> Vec<String> {
-    let prefixes = [
-        "nav.",
-        "queue.",
-        "new.",
-        "detail.",
-        "state.",
-        "action.",
-        "event.",
-        "field.",
-        "error.",
-        "refusal.",
-        "input.",
-        "admin.",
-        "common.",
-        "login.",
-        "account.",
-        "signal.",
-        "channel.",
-        "severity.",
-        "role.",
-    ];
-    let text: String = html
-        .split('<')
-        .map(|part| part.split_once('>').map_or("", |(_, t)| t))
-        .collect::<Vec<_>>()
-        .join(" ");
-    text.split_whitespace()
-        .filter(|w| {
-            prefixes.iter().any(|p| w.starts_with(p))
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
-        })
-        .map(str::to_owned)
-        .collect()
 }
 
 kesu_storage::both_backends!(
@@ -1032,7 +987,10 @@ kesu_storage::both_backends!(
         assert!(!html.contains(&number));
         let (s, body, _) = app.client("gm1").get("/api/v1/complaints?due=late").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["detail"], "时限筛选: 不是可选的值", "the field in words: {body}");
+        assert_eq!(
+            body["detail"], "时限筛选: 不是可选的值",
+            "the field in words: {body}"
+        );
         let (_, html, _) = manager.get("/notices").await;
         assert!(
             html.contains(&format!("投诉 {number} 已分派给您")),
@@ -1059,3 +1017,12 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+#[test]
+fn the_untranslated_key_check_finds_keys_in_text_and_attributes() {
+    assert_eq!(
+        raw_keys(r#"<p>field.due: 不是可选的值</p><input placeholder="queue.search_hint">"#),
+        vec!["field.due".to_owned(), "queue.search_hint".to_owned()]
+    );
+    assert!(raw_keys("<p>截止 2026-11-24 · due.soon field.nothing</p>").is_empty());
+}

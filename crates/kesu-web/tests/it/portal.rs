@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, answer_despite_resets};
+use crate::helpers::{TestApp, answer_despite_resets, raw_keys};
 
 /// A PNG's first bytes: enough for the type check.
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01";
@@ -139,18 +139,6 @@ pub fn number_and_code(html: &str) -> (String, String) {
     let number = by_id(html, "number").expect("the page shows the number");
     let code = by_id(html, "code").expect("the page shows the code");
     (number, code.replace('-', ""))
-}
-
-/// Catalog keys of the portal that leaked into a page untranslated.
-fn raw_keys(html: &str) -> Vec<String> {
-    html.split(['>', '<', '"', ' '])
-        .filter(|w| {
-            (w.starts_with("portal.") || w.starts_with("actor."))
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
-        })
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Drives a complaint filed on the portal (state `received`) as staff to
