@@ -1,6 +1,7 @@
 //! The reader's language: Simplified Chinese by default, English by the
 //! switch (a `kesu_lang` cookie) or the browser's `Accept-Language`.
-//! All user-facing text comes from `locales/app.yml`.
+//! All user-facing text comes from the catalogs in `locales/` (`app.yml`
+//! and one file per area; rust-i18n merges them).
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;

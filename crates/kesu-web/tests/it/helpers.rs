@@ -771,21 +771,31 @@ where
     panic!("no answer in ten attempts: {errors:?}");
 }
 
-/// Every key of the message catalog (`locales/app.yml`).
-static CATALOG_KEYS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+/// Every key of the message catalog (every `locales/*.yml`).
+static CATALOG_KEYS: std::sync::LazyLock<std::collections::HashSet<String>> =
     std::sync::LazyLock::new(|| {
-        include_str!("../../locales/app.yml")
-            .lines()
-            .filter(|l| !l.starts_with([' ', '_', '#']))
-            .filter_map(|l| l.strip_suffix(':'))
-            .collect()
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/locales");
+        let mut keys = std::collections::HashSet::new();
+        for entry in std::fs::read_dir(dir).expect("the locales folder") {
+            let path = entry.expect("a locales entry").path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                let text = std::fs::read_to_string(&path).expect("a catalog file");
+                keys.extend(
+                    text.lines()
+                        .filter(|l| !l.starts_with([' ', '_', '#']))
+                        .filter_map(|l| l.strip_suffix(':'))
+                        .map(str::to_owned),
+                );
+            }
+        }
+        keys
     });
 
 /// Catalog keys that leaked into a page (its text or attribute values) or
 /// an answer untranslated: any word that is exactly a key of the catalog.
 pub fn raw_keys(html: &str) -> Vec<String> {
     html.split(|c: char| c.is_whitespace() || "<>\"'=:,;()，。：".contains(c))
-        .filter(|w| CATALOG_KEYS.contains(w))
+        .filter(|w| CATALOG_KEYS.contains(*w))
         .map(str::to_owned)
         .collect()
 }
