@@ -344,7 +344,138 @@ fn is_terminal(s: State) -> bool {
     )
 }
 
+/// Why a policy an admin wrote cannot be used; each names the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyProblem {
+    /// The same clock is described twice.
+    Duplicate(ClockKind),
+    /// An enabled clock that nothing starts.
+    NeverStarts(ClockKind),
+    /// A deadline clock that nothing stops (it could only be breached).
+    NeverStops(ClockKind),
+    /// The same step both starts and stops it.
+    StartsAndStops(ClockKind, Trigger),
+    /// A duration of zero or less, or beyond a year.
+    BadLimit(ClockKind),
+    /// A window whose earliest day is after its latest.
+    BadWindow(ClockKind),
+    /// The fast track is longer than the normal limit.
+    SlowFastTrack(ClockKind),
+    /// A warning share of 100 % or more.
+    BadWarning(ClockKind),
+    /// An escalation step that tells nobody, comes before an earlier step,
+    /// or is more than 30 days after the due time.
+    BadStep(ClockKind),
+}
+
+impl PolicyProblem {
+    pub fn kind(self) -> ClockKind {
+        match self {
+            PolicyProblem::Duplicate(k)
+            | PolicyProblem::NeverStarts(k)
+            | PolicyProblem::NeverStops(k)
+            | PolicyProblem::StartsAndStops(k, _)
+            | PolicyProblem::BadLimit(k)
+            | PolicyProblem::BadWindow(k)
+            | PolicyProblem::SlowFastTrack(k)
+            | PolicyProblem::BadWarning(k)
+            | PolicyProblem::BadStep(k) => k,
+        }
+    }
+}
+
+/// A limit's length in minutes, for comparing a fast track with the normal
+/// limit (a working day counted as 8 hours, the end of the day as 0).
+fn rough_minutes(limit: Limit) -> i64 {
+    match limit {
+        Limit::Minutes { minutes } => minutes,
+        Limit::WorkingDays { days } => i64::from(days) * 8 * 60,
+        Limit::EndOfWorkingDay => 0,
+        Limit::Window { latest_days, .. } => latest_days * 24 * 60,
+    }
+}
+
+const YEAR_MINUTES: i64 = 366 * 24 * 60;
+
+fn limit_ok(limit: Limit, zero_allowed: bool) -> Result<(), bool> {
+    match limit {
+        Limit::Minutes { minutes } if minutes == 0 && zero_allowed => Ok(()),
+        Limit::Minutes { minutes } if minutes <= 0 || minutes > YEAR_MINUTES => Err(false),
+        Limit::WorkingDays { days } if days == 0 || days > 250 => Err(false),
+        Limit::Window {
+            earliest_days,
+            latest_days,
+        } => {
+            if earliest_days < 0 || latest_days <= 0 || latest_days > 366 {
+                Err(false)
+            } else if earliest_days > latest_days {
+                Err(true)
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 impl DeadlinePolicy {
+    /// What makes the policy unusable, if anything (an admin's edit is
+    /// refused with these; the stored policy always passes).
+    pub fn problems(&self) -> Vec<PolicyProblem> {
+        use PolicyProblem as P;
+        let mut out = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let k = rule.kind;
+            if self.rules[..i].iter().any(|r| r.kind == k) {
+                out.push(P::Duplicate(k));
+            }
+            if !rule.enabled {
+                continue;
+            }
+            let alert = k == ClockKind::DutyAlert;
+            if rule.starts.is_empty() {
+                out.push(P::NeverStarts(k));
+            }
+            if rule.stops.is_empty() && !alert {
+                out.push(P::NeverStops(k));
+            }
+            if let Some(t) = rule.starts.iter().find(|t| rule.stops.contains(t)) {
+                out.push(P::StartsAndStops(k, *t));
+            }
+            let mut limits_ok = true;
+            for limit in std::iter::once(rule.limit).chain(rule.fast_limit) {
+                match limit_ok(limit, alert) {
+                    Ok(()) => {}
+                    Err(true) => out.push(P::BadWindow(k)),
+                    Err(false) => out.push(P::BadLimit(k)),
+                }
+                limits_ok &= limit_ok(limit, alert).is_ok();
+            }
+            if limits_ok
+                && let Some(fast) = rule.fast_limit
+                && rough_minutes(fast) > rough_minutes(rule.limit)
+            {
+                out.push(P::SlowFastTrack(k));
+            }
+            if rule.warn_percent >= 100 {
+                out.push(P::BadWarning(k));
+            }
+            let mut last = -1;
+            for step in &rule.escalation {
+                if step.notify.is_empty()
+                    || step.after_minutes <= last
+                    || step.after_minutes > 30 * 24 * 60
+                {
+                    out.push(P::BadStep(k));
+                    break;
+                }
+                last = step.after_minutes;
+            }
+        }
+        out.dedup();
+        out
+    }
+
     pub fn rule(&self, kind: ClockKind) -> Option<&ClockRule> {
         self.rules.iter().find(|r| r.kind == kind && r.enabled)
     }

@@ -465,6 +465,37 @@ impl Db {
         Ok(policy_of(raw.as_deref()))
     }
 
+    /// Saves the deadline policy (None: back to the seeds' defaults). Clocks
+    /// already running keep their due times; the sweep escalates them by
+    /// the policy it reads at each pass.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn set_deadline_policy(&self, policy: Option<&DeadlinePolicy>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        match policy {
+            Some(p) => {
+                let json = serde_json::to_string(p)
+                    .map_err(|e| StorageError::Corrupt(format!("deadline policy: {e}")))?;
+                let sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+                on_tx!(&mut tx, c => sqlx::query(sql).bind(DEADLINE_POLICY_KEY).bind(&json).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+            None => {
+                on_tx!(&mut tx, c => sqlx::query("DELETE FROM settings WHERE key = $1").bind(DEADLINE_POLICY_KEY).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the admin saved a policy of their own.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn deadline_policy_saved(&self) -> Result<bool> {
+        Ok(self.setting(DEADLINE_POLICY_KEY).await?.is_some())
+    }
+
     /// One pass of the deadline sweep at `now`: up to `limit` due clocks.
     /// Returns what it did; call again while `clocks == limit`.
     ///

@@ -486,3 +486,65 @@ fn an_urgent_complaint_after_hours_alerts_the_leader_on_duty_at_once() {
     );
     assert!(!running.iter().any(|r| r.kind == ClockKind::DutyAlert));
 }
+
+#[test]
+fn the_shipped_policy_has_no_problems() {
+    assert_eq!(DeadlinePolicy::default().problems(), Vec::new());
+}
+
+#[test]
+fn an_edited_policy_names_each_mistake_with_its_clock() {
+    let mut p = DeadlinePolicy::default();
+    let at = |p: &mut DeadlinePolicy, k| {
+        p.rules
+            .iter()
+            .position(|r| r.kind == k)
+            .expect("a shipped clock")
+    };
+    let i = at(&mut p, ClockKind::FirstContact);
+    p.rules[i].limit = Limit::Minutes { minutes: 0 };
+    let i = at(&mut p, ClockKind::Resolve);
+    p.rules[i].fast_limit = Some(Limit::Minutes { minutes: 100 * 60 });
+    let i = at(&mut p, ClockKind::FollowUp);
+    p.rules[i].limit = Limit::Window {
+        earliest_days: 8,
+        latest_days: 7,
+    };
+    let i = at(&mut p, ClockKind::Dispatch);
+    p.rules[i].stops.push(Trigger::Classified);
+    let i = at(&mut p, ClockKind::InitialReply);
+    p.rules[i].escalation[1].after_minutes = 0;
+    let i = at(&mut p, ClockKind::Classify);
+    p.rules[i].warn_percent = 100;
+    p.rules[i].starts.clear();
+    assert_eq!(
+        p.problems(),
+        vec![
+            PolicyProblem::NeverStarts(ClockKind::Classify),
+            PolicyProblem::BadWarning(ClockKind::Classify),
+            PolicyProblem::StartsAndStops(ClockKind::Dispatch, Trigger::Classified),
+            PolicyProblem::BadLimit(ClockKind::FirstContact),
+            PolicyProblem::BadStep(ClockKind::InitialReply),
+            PolicyProblem::SlowFastTrack(ClockKind::Resolve),
+            PolicyProblem::BadWindow(ClockKind::FollowUp),
+        ]
+    );
+}
+
+#[test]
+fn a_switched_off_clock_is_not_checked_and_the_duty_alert_may_be_immediate() {
+    let mut p = DeadlinePolicy::default();
+    let i = p
+        .rules
+        .iter()
+        .position(|r| r.kind == ClockKind::Resolve)
+        .expect("a shipped clock");
+    p.rules[i].enabled = false;
+    p.rules[i].limit = Limit::Minutes { minutes: -5 };
+    assert_eq!(p.problems(), Vec::new());
+    p.rules.push(p.rules[0].clone());
+    assert_eq!(
+        p.problems(),
+        vec![PolicyProblem::Duplicate(ClockKind::Register)]
+    );
+}

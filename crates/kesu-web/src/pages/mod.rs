@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod calendar;
 pub mod channels;
+pub mod deadline_policy;
 pub mod detail;
 pub mod duty;
 pub mod forms;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(calendar::router())
         .merge(holidays::router())
         .merge(channels::router())
+        .merge(deadline_policy::router())
         .merge(duty::router())
 }
 

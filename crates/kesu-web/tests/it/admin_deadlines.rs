@@ -746,6 +746,7 @@ kesu_storage::both_backends!(
             "/admin/calendar".to_owned(),
             format!("/admin/calendar/{site}"),
             "/admin/channels".to_owned(),
+            "/admin/deadlines".to_owned(),
             "/duty".to_owned(),
             "/account".to_owned(),
         ];
@@ -773,13 +774,15 @@ kesu_storage::both_backends!(
 
         for who in ["agent1", "mgr_service", "gm1", "sup1"] {
             let b = Browser::login(&app, who).await;
-            for p in &pages[1..4] {
+            for p in &pages[1..5] {
                 assert_eq!(b.get(p).await.0, StatusCode::FORBIDDEN, "{who} {p}");
             }
             for p in [
                 format!("/admin/calendar/{site}"),
                 format!("/admin/calendar/{site}/exceptions"),
                 "/admin/channels".to_owned(),
+                "/admin/deadlines".to_owned(),
+                "/admin/deadlines/reset".to_owned(),
                 "/admin/holidays/2027/delete".to_owned(),
             ] {
                 assert_eq!(b.post(&p, &[]).await.0, StatusCode::FORBIDDEN, "{who} {p}");
@@ -787,6 +790,166 @@ kesu_storage::both_backends!(
         }
         // Nothing those attempts touched changed.
         assert_eq!(app.db.holiday_years().await.expect("years").len(), 1);
+        app.stop().await;
+    }
+);
+
+/// The fields a browser would post for the first form of a page: text
+/// inputs and hidden fields, ticked checkboxes, each select's chosen option.
+fn form_fields(html: &str, form_id: &str) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!("id=\"{form_id}\""))
+        .expect("the form is on the page");
+    let end = html[start..]
+        .find("</form>")
+        .map_or(html.len(), |e| start + e);
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..].split('"').next().unwrap_or_default().to_owned())
+    };
+    let mut fields = Vec::new();
+    let mut select: Option<String> = None;
+    for piece in html[start..end].split('<').skip(1) {
+        let tag = piece.split('>').next().unwrap_or_default();
+        if tag.starts_with("input ") {
+            let Some(name) = attr(tag, "name") else {
+                continue;
+            };
+            let unticked =
+                attr(tag, "type").as_deref() == Some("checkbox") && !tag.contains(" checked");
+            if name != "csrf" && !unticked {
+                fields.push((name, attr(tag, "value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("select ") {
+            select = attr(tag, "name");
+        } else if tag.starts_with("option ") && tag.contains(" selected") {
+            if let Some(name) = &select {
+                fields.push((name.clone(), attr(tag, "value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("/select") {
+            select = None;
+        }
+    }
+    fields
+}
+
+fn set(fields: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match fields.iter_mut().find(|(n, _)| n == name) {
+        Some(f) => f.1 = value.to_owned(),
+        None => fields.push((name.to_owned(), value.to_owned())),
+    }
+}
+
+kesu_storage::both_backends!(
+    async fn an_admin_edits_the_deadline_policy_and_new_clocks_follow_it(backend: Backend) {
+        use kesu_domain::codes::ClockKind;
+        use kesu_domain::deadlines::{DeadlinePolicy, Limit};
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let admin = Browser::login(&app, "admin1").await;
+        let (s, html, _) = admin.get("/admin/deadlines").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("出厂默认时限") && !html.contains("id=\"reset-form\""));
+        let mut fields = form_fields(&html, "policy-form");
+        assert!(
+            fields.contains(&("initial_reply.limit".to_owned(), "24".to_owned())),
+            "the shipped 24 hours are shown: {fields:?}"
+        );
+
+        // The initial reply within 36 hours, 18 on the fast track; the
+        // progress report also told to the GM at the breach of a major one.
+        set(&mut fields, "initial_reply.limit", "36");
+        set(&mut fields, "initial_reply.fast_unit", "hours");
+        set(&mut fields, "initial_reply.fast", "18");
+        fields.push(("resolve.step2.after_hours".into(), "24".into()));
+        fields.push(("resolve.step2.notify".into(), "general_manager".into()));
+        let form: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (s, body, h) = admin.post("/admin/deadlines", &form).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        assert_eq!(location(&h), "/admin/deadlines?saved=1");
+        let policy = app.db.deadline_policy().await.expect("policy");
+        let rule = policy.rule(ClockKind::InitialReply).expect("initial reply");
+        assert_eq!(rule.limit, Limit::Minutes { minutes: 36 * 60 });
+        assert_eq!(rule.fast_limit, Some(Limit::Minutes { minutes: 18 * 60 }));
+        let resolve = policy.rule(ClockKind::Resolve).expect("resolve");
+        assert_eq!(resolve.escalation.len(), 3);
+        assert_eq!(resolve.escalation[2].after_minutes, 24 * 60);
+        // Everything not touched is what it was.
+        let shipped = DeadlinePolicy::default();
+        for kind in [
+            ClockKind::Classify,
+            ClockKind::FollowUp,
+            ClockKind::DutyAlert,
+        ] {
+            assert_eq!(
+                policy.rules.iter().find(|r| r.kind == kind),
+                shipped.rules.iter().find(|r| r.kind == kind),
+                "{kind}"
+            );
+        }
+
+        // A complaint registered now gets the new limit.
+        let created = app.create_complaint("agent1", serde_json::json!({})).await;
+        let number = created["number"].as_str().expect("number");
+        let complaint = app.complaint("agent1", number).await;
+        let clock = complaint["deadlines"]
+            .as_array()
+            .expect("deadlines")
+            .iter()
+            .find(|d| d["kind"] == "initial_reply")
+            .expect("an initial-reply clock");
+        let started: Timestamp = clock["started_at"]
+            .as_str()
+            .expect("started")
+            .parse()
+            .expect("t");
+        let due: Timestamp = clock["due_at"].as_str().expect("due").parse().expect("t");
+        assert_eq!(due.duration_since(started), SignedDuration::from_hours(36));
+
+        // Mistakes are named on their clocks, what was typed stays, and
+        // nothing is stored.
+        let (_, html, _) = admin.get("/admin/deadlines").await;
+        assert!(
+            html.contains("id=\"reset-form\""),
+            "an own policy can be undone"
+        );
+        let mut fields = form_fields(&html, "policy-form");
+        set(&mut fields, "follow_up.limit", "8");
+        set(&mut fields, "classify.warn", "八十");
+        let form: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (s, html, _) = admin.post("/admin/deadlines", &form).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("id=\"error-classify\"") && html.contains("预警比例应为"));
+        assert!(html.contains("value=\"八十\""), "what was typed comes back");
+        assert!(
+            !html.contains("id=\"error-follow_up\""),
+            "one mistake at a time per form pass"
+        );
+        set(&mut fields, "classify.warn", "80");
+        let form: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let (s, html, _) = admin.post("/admin/deadlines", &form).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            html.contains("id=\"error-follow_up\"") && html.contains("最早一天不能晚于最晚一天")
+        );
+        assert_eq!(app.db.deadline_policy().await.expect("policy"), policy);
+        assert!(raw_keys(&html).is_empty(), "{:?}", raw_keys(&html));
+
+        // Back to the shipped defaults.
+        let (s, _, h) = admin.post("/admin/deadlines/reset", &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/admin/deadlines?reset=1");
+        assert_eq!(app.db.deadline_policy().await.expect("policy"), shipped);
         app.stop().await;
     }
 );
