@@ -69,7 +69,7 @@ pub struct CustomerIn {
 
 /// A complaint to register (R-IN-2). Only `channel`, `customer` and
 /// `description` are required.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NewComplaintIn {
     /// `phone`, `walk_in`, `email`, `web`, `app`, `wechat`, `weibo`, `letter`, `regulator`, `media`.
     pub channel: Option<String>,

@@ -11,6 +11,7 @@ pub mod detail;
 pub mod duty;
 pub mod forms;
 pub mod holidays;
+pub mod integrations;
 pub mod login;
 mod notices;
 pub mod queue;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(holidays::router())
         .merge(channels::router())
         .merge(duty::router())
+        .merge(integrations::router())
 }
 
 /// Where a signed-in person starts: an admin on the settings (where a new
