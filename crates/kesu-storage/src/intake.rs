@@ -218,3 +218,24 @@ impl Db {
         Ok(n > 0)
     }
 }
+
+/// A forwarded case as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ForwardedRow {
+    /// The forwarding body's code (`12315`, `market_regulator`, …).
+    pub body: String,
+    pub reference: Option<String>,
+    pub reply_due_at: i64,
+}
+
+impl Db {
+    /// Who forwarded the complaint, if anyone did.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn forwarded_case(&self, id: ComplaintId) -> Result<Option<ForwardedRow>> {
+        let sql =
+            "SELECT body, reference, reply_due_at FROM forwarded_cases WHERE complaint_id = $1";
+        Ok(on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_optional(p).await)?)
+    }
+}

@@ -127,6 +127,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
         attachments: Vec::new(),
         site_id: None,
         proposal: None,
+        forwarded: None,
     }
 }
 

@@ -104,6 +104,11 @@ async fn complaint_response(
         .iter()
         .map(|d| crate::view::DeadlineView::new(d, &state.config.time_zone))
         .collect();
+    view.forwarded = state
+        .db
+        .forwarded_case(kesu_domain::ComplaintId(row.id))
+        .await?
+        .map(|f| crate::view::ForwardedView::new(&f, &state.config.time_zone));
     let mut res = (status, Json(view)).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", row.version)) {
         res.headers_mut().insert(header::ETAG, etag);

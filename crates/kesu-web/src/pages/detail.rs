@@ -962,6 +962,17 @@ async fn detail_page(
             &tz,
         )
     };
+    let mut facts = facts;
+    if let Some(f) = state.db.forwarded_case(id).await? {
+        facts.push((
+            ctx.t("field.forwarded_by"),
+            ctx.label("forwarding_body", &f.body),
+        ));
+        if let Some(r) = f.reference {
+            facts.push((ctx.t("field.forwarded_ref"), r));
+        }
+        facts.push((ctx.t("field.reply_due"), short_time(f.reply_due_at, &tz)));
+    }
     let page = DetailPage {
         clocks,
         notice,

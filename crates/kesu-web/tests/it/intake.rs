@@ -438,3 +438,205 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+/// A case forwarded by 12315, as an agent registers it.
+fn forwarded_case(app: &TestApp) -> Value {
+    json!({
+        "channel": "letter",
+        "customer": {"name": "赵先生", "phone": "13700001111"},
+        "description": "消费者反映购买的电动车电池三个月即无法充电",
+        "forwarded_by": "12315",
+        "forwarded_ref": "ZJ12315-2026-000123",
+        "reply_due": app.in_days(5),
+    })
+}
+
+kesu_storage::both_backends!(
+    async fn a_case_forwarded_by_a_regulator_is_major_and_its_reply_deadline_is_a_clock(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let body = forwarded_case(&app);
+        let created = app.create_complaint("agent1", body.clone()).await;
+        let number = created["number"].as_str().expect("number").to_owned();
+        assert_eq!(created["severity"], "major", "{created}");
+        assert!(
+            created["signals"]
+                .as_array()
+                .is_some_and(|s| s.contains(&json!("regulator")))
+        );
+        assert_eq!(created["channel"], "letter", "a letter stays a letter");
+        assert_eq!(created["forwarded"]["body"], "12315");
+        assert_eq!(created["forwarded"]["reference"], "ZJ12315-2026-000123");
+        let clock = created["deadlines"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "regulator_reply"))
+            .cloned()
+            .unwrap_or_else(|| panic!("a regulator_reply deadline: {created}"));
+        let due: jiff::Timestamp = clock["due_at"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .expect("due");
+        let asked: jiff::Timestamp = body["reply_due"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .expect("asked");
+        assert_eq!(due, asked, "the fixed instant given");
+        // The engine's proposal names the forwarding body as the reason.
+        let history = app.history(&number).await;
+        let proposed = history
+            .iter()
+            .find(|e| e["kind"] == "classification_proposed")
+            .expect("proposal");
+        assert!(proposed.to_string().contains("全国12315平台"), "{proposed}");
+        // A phone channel becomes the body's own channel; the press is media.
+        let mut by_press = forwarded_case(&app);
+        by_press["channel"] = json!("phone");
+        by_press["forwarded_by"] = json!("media");
+        let created = app.create_complaint("agent1", by_press).await;
+        assert_eq!(created["channel"], "media");
+        assert!(
+            created["signals"]
+                .as_array()
+                .is_some_and(|s| s.contains(&json!("media")))
+        );
+        // Past the reply deadline the sweep records the breach and tells people.
+        app.clock.advance(SignedDuration::from_hours(5 * 24 + 1));
+        let r = app
+            .db
+            .sweep_deadlines(
+                app.now(),
+                100,
+                &kesu_storage::deadlines::Outbound::bell_only(),
+            )
+            .await
+            .expect("sweep");
+        assert!(r.breaches >= 1 && r.notices >= 1, "{r:?}");
+        let now = app.complaint("agent1", &number).await;
+        let clock = now["deadlines"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["kind"] == "regulator_reply"))
+            .cloned()
+            .unwrap_or_default();
+        assert!(clock["breached_at"].is_string(), "{clock}");
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn bad_forwarding_details_are_refused_and_nothing_is_written(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let agent = app.client("agent1");
+        let base = forwarded_case(&app);
+        let past = (app.now() - SignedDuration::from_hours(1)).to_string();
+        for (change, field) in [
+            (json!({"forwarded_by": "某报社"}), "forwarded_by"),
+            (json!({"reply_due": null}), "reply_due"),
+            (json!({"reply_due": "下周一"}), "reply_due"),
+            (json!({"reply_due": past}), "reply_due"),
+            (json!({"forwarded_by": null}), "forwarded_by"),
+        ] {
+            let body = crate::helpers::merged(base.clone(), change);
+            let answer = agent.post("/api/v1/complaints", &body).await;
+            assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+            assert_eq!(answer.1["field"], field, "{body}");
+        }
+        assert_eq!(app.complaint_count().await, 0);
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn the_registration_page_takes_a_forwarded_case_and_the_complaint_page_shows_it(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let (cookie, csrf) = app.session("agent1").await;
+        let cookie = format!("{}={cookie}", kesu_web::auth::SESSION_COOKIE);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        let html = http
+            .get(app.at("/complaints/new"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(html.contains("name=\"forwarded_by\"") && html.contains("市场监管局"));
+        let res = http
+            .post(app.at("/complaints"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("channel", "regulator"),
+                ("customer_name", "孙女士"),
+                ("customer_phone", "13600002222"),
+                ("description", "市场监管局转来：购买的奶粉临近过期未告知"),
+                ("forwarded_by", "market_regulator"),
+                ("forwarded_ref", "SJ-2026-77"),
+                ("reply_due", "2026-11-30T17:00"),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        let to = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let html = http
+            .get(app.at(&to))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            html.contains("转办单位") && html.contains("市场监管局") && html.contains("SJ-2026-77"),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-kind="regulator_reply""#) && html.contains("转办答复"));
+        assert!(html.contains("id=\"severity-major\""));
+        // A form with an empty forwarding section is an ordinary complaint.
+        let res = http
+            .post(app.at("/complaints"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("channel", "phone"),
+                ("customer_name", "周先生"),
+                ("customer_phone", "13600003333"),
+                ("description", "空调不制冷"),
+                ("forwarded_by", ""),
+                ("forwarded_ref", ""),
+                ("reply_due", ""),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.stop().await;
+    }
+);
