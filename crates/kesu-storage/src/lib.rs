@@ -30,6 +30,7 @@ pub mod org;
 pub mod outbox;
 pub mod portal;
 pub mod privacy;
+pub mod related;
 pub mod search;
 pub mod settings;
 pub mod setup;

@@ -1663,6 +1663,7 @@ both_backends!(
         let strict = Policy {
             approval_limit_fen: 10_000,
             repeat_window_days: 30,
+            duplicate_window_days: 14,
         };
         db.set_policy(&strict).await.expect("set policy");
         assert_eq!(db.policy().await.expect("policy"), strict);

@@ -165,6 +165,9 @@ pub struct ComplaintView {
     /// Who forwarded the case (R-IN-1), when a regulator, a consumer
     /// association or the press did.
     pub forwarded: Option<ForwardedView>,
+    /// Possible duplicates, linked complaints and those merged into it (R-IN-3).
+    #[serde(flatten)]
+    pub related: crate::related::Related,
 }
 
 /// A case forwarded by a regulator, a consumer association or the press.
@@ -244,6 +247,7 @@ impl ComplaintView {
             version: row.version,
             actions,
             forwarded: None,
+            related: crate::related::Related::default(),
         }
     }
 }

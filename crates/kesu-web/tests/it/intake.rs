@@ -640,3 +640,238 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+fn numbers(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["number"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+kesu_storage::both_backends!(
+    async fn a_new_complaint_proposes_possible_duplicates_to_link_or_merge(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let agent = app.client("agent1");
+        let first = app
+            .create_complaint("agent1", json!({"customer": {"name": "王先生", "phone": "13800138000", "email": "wang@example.cn"},
+                "description": "保养后空调出风口有异味，希望尽快处理"}))
+            .await;
+        let a = first["number"].as_str().unwrap_or_default().to_owned();
+        // The same customer (by e-mail) on another channel: proposed.
+        let key = integration_key(&app, "App", kesu_domain::Channel::App).await;
+        let (_, filed, _) = file(
+            &app.with_token(&key),
+            &json!({"customer": {"name": "王先生", "email": "wang@example.cn"},
+            "description": "上周投诉的问题还没人联系我"}),
+            None,
+        )
+        .await;
+        let b = filed["number"].as_str().unwrap_or_default().to_owned();
+        let seen = app.complaint("agent1", &b).await;
+        assert_eq!(
+            numbers(&seen["possible_duplicates"]),
+            vec![a.clone()],
+            "{seen}"
+        );
+        assert_eq!(seen["possible_duplicates"][0]["reason"], "same_customer");
+        // Another customer with much the same words: proposed while open.
+        let third = app
+            .create_complaint(
+                "agent1",
+                json!({"customer": {"name": "李女士", "phone": "13900001111"},
+                "description": "保养以后空调出风口有很大异味，希望尽快处理"}),
+            )
+            .await;
+        let c = third["number"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            numbers(&third["possible_duplicates"]),
+            vec![a.clone()],
+            "{third}"
+        );
+        assert_eq!(third["possible_duplicates"][0]["reason"], "similar_words");
+        // Unrelated words and customers: nothing.
+        let other = app
+            .create_complaint("agent1", json!({"customer": {"name": "钱先生", "phone": "13500005555"}, "description": "销售顾问承诺的赠品没有给"}))
+            .await;
+        assert_eq!(numbers(&other["possible_duplicates"]), Vec::<String>::new());
+        // Link: seen on both, no longer proposed.
+        let (s, linked, _) = agent
+            .post(
+                &format!("/api/v1/complaints/{b}/links"),
+                &json!({"number": a}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{linked}");
+        assert_eq!(numbers(&linked["linked"]), vec![a.clone()]);
+        assert!(numbers(&linked["possible_duplicates"]).is_empty());
+        assert_eq!(
+            numbers(&app.complaint("agent1", &a).await["linked"]),
+            vec![b.clone()]
+        );
+        let (s, _, _) = agent
+            .post(
+                &format!("/api/v1/complaints/{b}/links"),
+                &json!({"number": a}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "linking twice changes nothing");
+        // Bad links.
+        let answer = agent
+            .post(
+                &format!("/api/v1/complaints/{b}/links"),
+                &json!({"number": b}),
+            )
+            .await;
+        assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        let answer = agent
+            .post(&format!("/api/v1/complaints/{b}/links"), &json!({}))
+            .await;
+        assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        let answer = agent
+            .post(
+                &format!("/api/v1/complaints/{b}/links"),
+                &json!({"number": "KS-20991231-9999"}),
+            )
+            .await;
+        assert_problem(&answer, StatusCode::NOT_FOUND, "not_found");
+        let answer = app
+            .client("mgr_sales")
+            .post(
+                &format!("/api/v1/complaints/{b}/links"),
+                &json!({"number": a}),
+            )
+            .await;
+        assert_eq!(
+            answer.0,
+            StatusCode::NOT_FOUND,
+            "a manager sees neither: {}",
+            answer.1
+        );
+        // Merge: the merged one keeps its history and customer and names the
+        // survivor; the survivor lists it with its customer's contacts.
+        let before = app.history(&c).await.len();
+        let (s, merged, _) = agent
+            .post(
+                &format!("/api/v1/complaints/{c}/merge"),
+                &json!({"into": a}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{merged}");
+        assert_eq!(merged["state"], "merged");
+        assert_eq!(merged["merged_into"], a.as_str());
+        assert!(
+            numbers(&merged["possible_duplicates"]).is_empty(),
+            "a merged complaint proposes nothing"
+        );
+        assert_eq!(
+            app.history(&c).await.len(),
+            before + 1,
+            "its history is kept"
+        );
+        let survivor = app.complaint("agent1", &a).await;
+        assert_eq!(
+            numbers(&survivor["merged_from"]),
+            vec![c.clone()],
+            "{survivor}"
+        );
+        assert_eq!(
+            survivor["merged_from"][0]["customer"]["phone"],
+            "13900001111"
+        );
+        assert_eq!(survivor["customer"]["phone"], "13800138000");
+        assert!(app.history(&a).await.len() >= 2);
+        // Outside the window the same customer's old complaints are not proposed.
+        app.clock.advance(SignedDuration::from_hours(24 * 31));
+        let later = app
+            .create_complaint("agent1", json!({"customer": {"name": "王先生", "phone": "13800138000"}, "description": "新买的脚垫尺寸不对"}))
+            .await;
+        assert!(numbers(&later["possible_duplicates"]).is_empty(), "{later}");
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn the_complaint_page_offers_link_and_merge_for_possible_duplicates(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let a = app.create_complaint("agent1", json!({})).await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let b = app
+            .create_complaint("agent1", json!({"description": "车子保养后变速箱异响"}))
+            .await["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let (cookie, csrf) = app.session("agent1").await;
+        let cookie = format!("{}={cookie}", kesu_web::auth::SESSION_COOKIE);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        let page = |n: String| {
+            let (http, cookie, url) = (
+                http.clone(),
+                cookie.clone(),
+                app.at(&format!("/complaints/{n}")),
+            );
+            async move {
+                http.get(url)
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .expect("get")
+                    .text()
+                    .await
+                    .unwrap_or_default()
+            }
+        };
+        let html = page(b.clone()).await;
+        assert!(
+            html.contains("可能重复") && html.contains("同一客户"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("id=\"link-{a}\""))
+                && html.contains(&format!("id=\"merge-{a}\""))
+        );
+        let res = http
+            .post(app.at(&format!("/complaints/{b}/link")))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("number", a.as_str())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let html = page(b.clone()).await;
+        assert!(
+            html.contains("关联投诉")
+                && html.contains("id=\"linked\"")
+                && !html.contains("可能重复")
+        );
+        assert!(
+            page(a.clone())
+                .await
+                .contains(&format!("href=\"/complaints/{b}\""))
+        );
+        // A link to an unknown complaint: a readable page.
+        let res = http
+            .post(app.at(&format!("/complaints/{b}/link")))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("number", "KS-20991231-9999")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.text().await.unwrap_or_default().contains("<html"));
+        app.stop().await;
+    }
+);
