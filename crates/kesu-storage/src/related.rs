@@ -150,7 +150,7 @@ impl Db {
                 }
             }
         }
-        found.sort_by(|a, b| b.0.received_at.cmp(&a.0.received_at));
+        found.sort_by_key(|(r, _)| std::cmp::Reverse(r.received_at));
         Ok(found)
     }
 

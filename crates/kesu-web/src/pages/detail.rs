@@ -967,7 +967,6 @@ async fn detail_page(
             &tz,
         )
     };
-    let mut facts = facts;
     if let Some(f) = state.db.forwarded_case(id).await? {
         facts.push((
             ctx.t("field.forwarded_by"),
