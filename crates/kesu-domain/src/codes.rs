@@ -203,8 +203,44 @@ code_enum!(
         /// 值班通报: an urgent complaint outside working time reaches the
         /// on-duty leader at once (R-IN-6). Not a deadline: it tells and ends.
         DutyAlert = "duty_alert",
+        /// 转办答复: the reply a forwarding body (12315, 市场监管, the press …)
+        /// asked for by its own date, given at registration.
+        RegulatorReply = "regulator_reply",
     }
 );
+
+code_enum!(
+    /// Who forwarded a case to the desk (R-IN-1): 全国12315平台, 市场监管局,
+    /// 消费者协会, 金融监管（银保监）, 12345 热线／信访, 报纸／电视.
+    ForwardingBody, "forwarding_body" {
+        Platform12315 = "12315",
+        MarketRegulator = "market_regulator",
+        ConsumerAssoc = "consumer_assoc",
+        FinancialRegulator = "financial_regulator",
+        Hotline12345 = "hotline_12345",
+        Media = "media",
+    }
+);
+
+impl ForwardingBody {
+    /// The channel a case forwarded by this body came in on.
+    pub const fn channel(self) -> Channel {
+        match self {
+            ForwardingBody::Media => Channel::Media,
+            _ => Channel::Regulator,
+        }
+    }
+
+    /// The major signal it sets (R-CL-2: forwarded by a regulator, a
+    /// consumer association or the press).
+    pub const fn signal(self) -> Signal {
+        match self {
+            ForwardingBody::ConsumerAssoc => Signal::ConsumerAssoc,
+            ForwardingBody::Media => Signal::Media,
+            _ => Signal::Regulator,
+        }
+    }
+}
 
 code_enum!(
     /// What starts or stops a clock: a step of the lifecycle.

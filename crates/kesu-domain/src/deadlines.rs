@@ -231,6 +231,25 @@ impl Default for DeadlinePolicy {
                         Counting::Calendar,
                     )
                 },
+                // The reply a forwarding body (12315, 市场监管, the press …)
+                // asked for by its own date: started at registration with
+                // that fixed due time (the limit here is not used), stopped
+                // when the result is fed back.
+                ClockRule {
+                    escalation: ladder(
+                        &[R::Owner, R::DepartmentManager, R::CustomerService],
+                        60,
+                        &[R::Supervisor],
+                    ),
+                    ..rule(
+                        K::RegulatorReply,
+                        &[],
+                        &[T::FedBack],
+                        minutes(0),
+                        None,
+                        Counting::Calendar,
+                    )
+                },
                 ClockRule {
                     escalation: service,
                     major_notify: Vec::new(),

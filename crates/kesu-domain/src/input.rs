@@ -34,6 +34,8 @@ pub enum InputProblem {
     TooShort { min: usize },
     #[error("may only contain a-z, 0-9 and . _ -")]
     BadCode,
+    #[error("is not valid base64")]
+    BadBase64,
 }
 
 /// A field and what is wrong with it.

@@ -20,8 +20,8 @@ pub mod policy;
 
 pub use access::{Acting, Actor};
 pub use codes::{
-    Channel, ClockKind, ContactMethod, FollowUpOutcome, Role, Rung, Severity, Signal, State,
-    Trigger,
+    Channel, ClockKind, ContactMethod, FollowUpOutcome, ForwardingBody, Role, Rung, Severity,
+    Signal, State, Trigger,
 };
 pub use complaint::{Action, Command, Complaint, Event, Refusal};
 pub use ids::{AttachmentId, ComplaintId, DepartmentId, ProposalId, SiteId, TaskId, UserId};

@@ -13,10 +13,19 @@ pub struct Policy {
     /// many days is a repeated fault (R-CL-2 repeat_fault). Default 90.
     #[serde(default = "default_repeat_window_days")]
     pub repeat_window_days: i64,
+    /// At registration the same customer's complaints of this many days and
+    /// open complaints with similar words are proposed as possible
+    /// duplicates (R-IN-3). Default 30.
+    #[serde(default = "default_duplicate_window_days")]
+    pub duplicate_window_days: i64,
 }
 
 fn default_repeat_window_days() -> i64 {
     90
+}
+
+fn default_duplicate_window_days() -> i64 {
+    30
 }
 
 impl Default for Policy {
@@ -24,6 +33,7 @@ impl Default for Policy {
         Policy {
             approval_limit_fen: 50_000,
             repeat_window_days: default_repeat_window_days(),
+            duplicate_window_days: default_duplicate_window_days(),
         }
     }
 }

@@ -48,6 +48,17 @@ pub struct NewComplaint {
     /// What the classification engine proposed, recorded before anything
     /// the registering person chose.
     pub proposal: Option<Proposed>,
+    /// A case forwarded by a regulator, a consumer association or the press.
+    pub forwarded: Option<Forwarded>,
+}
+
+/// Who forwarded a case, their reference and the reply deadline they set
+/// (R-IN-1): the deadline becomes the `regulator_reply` clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forwarded {
+    pub body: kesu_domain::ForwardingBody,
+    pub reference: Option<String>,
+    pub reply_due_at: Timestamp,
 }
 
 /// A checked file to store with a complaint.
@@ -750,6 +761,25 @@ pub async fn create_complaint_in(
         now,
     )
     .await?;
+    if let Some(f) = &new.forwarded {
+        let sql = "INSERT INTO forwarded_cases (complaint_id, body, reference, reply_due_at) VALUES ($1, $2, $3, $4)";
+        on_tx!(tx, c => sqlx::query(sql)
+            .bind(id.0)
+            .bind(f.body.as_str())
+            .bind(&f.reference)
+            .bind(ms(f.reply_due_at))
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        crate::deadlines::start_fixed(
+            tx,
+            id,
+            kesu_domain::ClockKind::RegulatorReply,
+            now,
+            f.reply_due_at,
+        )
+        .await?;
+    }
     let mut complaint = complaint;
     // The engine's proposal is written with the row (severity and signals
     // above) and as the second event, without an actor: no extra update.

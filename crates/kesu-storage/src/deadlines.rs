@@ -38,9 +38,47 @@ async fn policy_in(tx: &mut Tx) -> Result<DeadlinePolicy> {
     Ok(policy_of(raw.as_deref()))
 }
 
+/// The stored policy (or the defaults); a clock the stored policy does not
+/// know yet (one added after it was saved) keeps its default rule.
 fn policy_of(raw: Option<&str>) -> DeadlinePolicy {
-    raw.and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default()
+    let mut policy: DeadlinePolicy = raw
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    for rule in DeadlinePolicy::default().rules {
+        if !policy.rules.iter().any(|r| r.kind == rule.kind) {
+            policy.rules.push(rule);
+        }
+    }
+    policy
+}
+
+/// Starts a clock whose due time is a fixed instant given at registration
+/// (a forwarding body's reply deadline), not a limit of the policy; it warns
+/// when the rule's share of the time is used and escalates as its rule says.
+/// Nothing is started when the rule is switched off.
+pub(crate) async fn start_fixed(
+    tx: &mut Tx,
+    id: ComplaintId,
+    kind: ClockKind,
+    now: Timestamp,
+    due_at: Timestamp,
+) -> Result<()> {
+    let policy = policy_in(tx).await?;
+    let Some(rule) = policy.rule(kind) else {
+        return Ok(());
+    };
+    let warn_at = (rule.warn_percent > 0 && due_at > now).then(|| {
+        let span = due_at.duration_since(now);
+        now.checked_add(span * i32::from(rule.warn_percent) / 100)
+            .unwrap_or(now)
+    });
+    insert_starts(
+        tx,
+        id,
+        &policy,
+        &[(kind, now, due_at, None, warn_at, false)],
+    )
+    .await
 }
 
 /// The admin's holiday uploads as a table, or None for the shipped one.

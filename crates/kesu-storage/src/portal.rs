@@ -8,7 +8,7 @@ use kesu_domain::ComplaintId;
 use kesu_domain::input::ComplaintNumber;
 
 use crate::complaints::{NewComplaint, create_complaint_in};
-use crate::{Db, Result, StorageError, ms, on_db, on_tx, token_hash};
+use crate::{Db, Result, StorageError, Tx, ms, on_db, on_tx, token_hash};
 
 /// What a portal attempt was, for counting per address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,31 @@ impl Attempt {
             Attempt::WrongTracking => "wrong_tracking",
         }
     }
+}
+
+/// Stores the hash of a complaint's tracking code in the transaction that
+/// files it (a complaint filed through the intake API is tracked on the
+/// portal too).
+///
+/// # Errors
+/// The driver's error.
+pub(crate) async fn insert_tracking_code(
+    tx: &mut Tx,
+    id: ComplaintId,
+    number: &ComplaintNumber,
+    code: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let sql =
+        "INSERT INTO tracking_codes (complaint_id, code_hash, created_at) VALUES ($1, $2, $3)";
+    on_tx!(tx, c => sqlx::query(sql)
+        .bind(id.0)
+        .bind(code_hash(number.as_str(), code))
+        .bind(ms(now))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// The stored hash of a tracking code: bound to its complaint's number, so

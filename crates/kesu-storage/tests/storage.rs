@@ -127,6 +127,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
         attachments: Vec::new(),
         site_id: None,
         proposal: None,
+        forwarded: None,
     }
 }
 
@@ -1662,6 +1663,7 @@ both_backends!(
         let strict = Policy {
             approval_limit_fen: 10_000,
             repeat_window_days: 30,
+            duplicate_window_days: 14,
         };
         db.set_policy(&strict).await.expect("set policy");
         assert_eq!(db.policy().await.expect("policy"), strict);

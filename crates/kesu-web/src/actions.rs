@@ -69,7 +69,7 @@ pub struct CustomerIn {
 
 /// A complaint to register (R-IN-2). Only `channel`, `customer` and
 /// `description` are required.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct NewComplaintIn {
     /// `phone`, `walk_in`, `email`, `web`, `app`, `wechat`, `weibo`, `letter`, `regulator`, `media`.
     pub channel: Option<String>,
@@ -100,6 +100,19 @@ pub struct NewComplaintIn {
     /// Site code of the store or branch it concerns; default the registering
     /// person's site (or the first site for group-level staff).
     pub site: Option<String>,
+    /// A case forwarded by `12315`, `market_regulator` (市场监管局),
+    /// `consumer_assoc` (消协), `financial_regulator` (金融监管/银保监),
+    /// `hotline_12345` (12345/信访) or `media` (a newspaper, TV). It is
+    /// major by default (signal regulator, consumer_assoc or media), comes in
+    /// on the channel `regulator` or `media` unless `letter`, `regulator` or
+    /// `media` is given, and its reply deadline runs as the
+    /// `regulator_reply` clock.
+    pub forwarded_by: Option<String>,
+    /// The forwarding body's reference number (转办单号).
+    pub forwarded_ref: Option<String>,
+    /// The reply deadline the forwarding body set (RFC 3339, or a local
+    /// `YYYY-MM-DDTHH:MM`); required with `forwarded_by`.
+    pub reply_due: Option<String>,
 }
 
 /// Registers a complaint; returns its row once committed.
@@ -151,17 +164,25 @@ pub async fn intake(
         || input.severity.is_some()
         || !input.signals.is_empty()
         || input.received_at.is_some()
-        || input.restatement.is_some();
+        || input.restatement.is_some()
+        || input.forwarded_by.is_some()
+        || input.forwarded_ref.is_some()
+        || input.reply_due.is_some();
     if actor.is_none() && staff_only {
         return Err(Failure::Forbidden);
     }
-    let channel: Channel = code(
-        "channel",
-        input
-            .channel
-            .as_deref()
-            .ok_or_else(|| invalid("channel", InputProblem::Missing))?,
-    )?;
+    let forwarded = forwarded(state, &input, now)?;
+    let channel: Channel = match (&forwarded, input.channel.as_deref().map(str::trim)) {
+        (Some(_), Some("letter" | "regulator" | "media")) => {
+            code("channel", input.channel.as_deref().unwrap_or_default())?
+        }
+        (Some(f), _) => f.body.channel(),
+        (None, raw) => code(
+            "channel",
+            raw.filter(|c| !c.is_empty())
+                .ok_or_else(|| invalid("channel", InputProblem::Missing))?,
+        )?,
+    };
     let name = required("customer.name", input.customer.name.as_deref(), 100)?;
     let phone = match input
         .customer
@@ -261,7 +282,7 @@ pub async fn intake(
         )
         .await?;
     // The engine reads the customer's words (and the restatement) on arrival.
-    let proposal = propose(
+    let mut proposal = propose(
         &state.learned.engine(),
         &description,
         restatement.as_deref(),
@@ -270,6 +291,18 @@ pub async fn intake(
             same_product_recently,
         },
     );
+    // A forwarded case is major by default (R-CL-2), the forwarding body
+    // the reason.
+    if let Some(f) = &forwarded {
+        let signal = f.body.signal();
+        let reason = crate::i18n::t(
+            crate::i18n::Lang::Zh,
+            &format!("forwarding_body.{}", f.body.as_str()),
+        );
+        proposal.signals.retain(|(s, _)| *s != signal);
+        proposal.signals.insert(0, (signal, reason));
+        proposal.severity = Severity::Major;
+    }
     // A category chosen without a severity takes the proposed severity and
     // signals, so choosing a category never silently drops a major signal.
     let (severity, signals) = if category.is_some()
@@ -311,7 +344,50 @@ pub async fn intake(
         attachments: checked_files(state, files)?,
         site_id,
         proposal: Some(proposal),
+        forwarded,
     })
+}
+
+/// The forwarding body, its reference and reply deadline of a forwarded
+/// case, or `None` for any other complaint.
+///
+/// # Errors
+/// 422 for an unknown body, a reference or deadline without a body, a
+/// missing deadline or one already past.
+fn forwarded(
+    state: &AppState,
+    input: &NewComplaintIn,
+    now: Timestamp,
+) -> Result<Option<kesu_storage::complaints::Forwarded>, Failure> {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (body, reference, due) = (
+        present(&input.forwarded_by),
+        present(&input.forwarded_ref),
+        present(&input.reply_due),
+    );
+    let Some(body) = body else {
+        if reference.is_some() || due.is_some() {
+            return Err(invalid("forwarded_by", InputProblem::Missing));
+        }
+        return Ok(None);
+    };
+    let body: kesu_domain::ForwardingBody = code("forwarded_by", &body)?;
+    let reference = optional("forwarded_ref", reference.as_deref(), SHORT)?;
+    let due = due.ok_or_else(|| invalid("reply_due", InputProblem::Missing))?;
+    let reply_due_at = parse_time(state, "reply_due", &due)?;
+    if reply_due_at <= now {
+        return Err(invalid("reply_due", InputProblem::BadTime));
+    }
+    Ok(Some(kesu_storage::complaints::Forwarded {
+        body,
+        reference,
+        reply_due_at,
+    }))
 }
 
 /// The classification engine's proposal for a complaint's text (R-CL-1/2).

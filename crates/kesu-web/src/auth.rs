@@ -158,6 +158,16 @@ impl FromRequestParts<AppState> for Staff {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(Failure::Unauthenticated)?;
+            // An integration's key files complaints through the intake API
+            // and may do nothing else.
+            if token.trim().starts_with(kesu_storage::intake::KEY_PREFIX) {
+                return Err(
+                    match state.db.integration_by_key(token.trim(), now).await? {
+                        Some(_) => Failure::IntegrationKeyScope,
+                        None => Failure::Unauthenticated,
+                    },
+                );
+            }
             let user = state
                 .db
                 .user_by_api_token(token.trim())

@@ -46,6 +46,10 @@ pub enum Failure {
     TooLarge,
     UnsupportedFile,
     TooManyAttempts,
+    /// An integration key used outside the intake API (403).
+    IntegrationKeyScope,
+    /// An `Idempotency-Key` sent again with another body (422).
+    IdempotencyKeyReused,
     Internal(String),
 }
 
@@ -53,14 +57,16 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Failure::Csrf | Failure::Forbidden | Failure::PasswordChangeRequired => {
-                StatusCode::FORBIDDEN
-            }
+            Failure::Csrf
+            | Failure::Forbidden
+            | Failure::PasswordChangeRequired
+            | Failure::IntegrationKeyScope => StatusCode::FORBIDDEN,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Malformed(_) => StatusCode::BAD_REQUEST,
-            Failure::Invalid(_) | Failure::InvalidText(_) | Failure::UnsupportedFile => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Failure::Invalid(_)
+            | Failure::InvalidText(_)
+            | Failure::UnsupportedFile
+            | Failure::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Failure::Refused(r) => match r.class() {
                 RefusalClass::Forbidden => StatusCode::FORBIDDEN,
                 RefusalClass::Conflict => StatusCode::CONFLICT,
@@ -89,6 +95,8 @@ impl Failure {
             Failure::TooLarge => "too_large",
             Failure::UnsupportedFile => "unsupported_file",
             Failure::TooManyAttempts => "too_many_attempts",
+            Failure::IntegrationKeyScope => "integration_key_scope",
+            Failure::IdempotencyKeyReused => "idempotency_key_reused",
             Failure::Internal(_) => "internal",
         }
     }
@@ -144,6 +152,7 @@ fn problem_code(p: &kesu_domain::input::InputProblem) -> &'static str {
         P::BadTime => "bad_time",
         P::TooShort { .. } => "too_short",
         P::BadCode => "bad_code",
+        P::BadBase64 => "bad_base64",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod learning;
 pub mod outbox;
 pub mod pages;
 pub mod portal;
+pub mod related;
 pub mod view;
 
 use std::sync::Arc;

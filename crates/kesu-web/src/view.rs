@@ -80,7 +80,8 @@ pub struct CustomerView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineView {
     /// `register`, `classify`, `dispatch`, `first_contact`, `initial_reply`,
-    /// `progress_report`, `resolve`, `report_back` or `follow_up`.
+    /// `progress_report`, `resolve`, `report_back`, `follow_up` or
+    /// `regulator_reply` (a forwarding body's own reply deadline).
     pub kind: String,
     /// RFC 3339; for the follow-up visit the end of its window.
     pub due_at: String,
@@ -161,6 +162,34 @@ pub struct ComplaintView {
     pub version: i64,
     /// The actions the caller may take now.
     pub actions: Vec<String>,
+    /// Who forwarded the case (R-IN-1), when a regulator, a consumer
+    /// association or the press did.
+    pub forwarded: Option<ForwardedView>,
+    /// Possible duplicates, linked complaints and those merged into it (R-IN-3).
+    #[serde(flatten)]
+    pub related: crate::related::Related,
+}
+
+/// A case forwarded by a regulator, a consumer association or the press.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForwardedView {
+    /// `12315`, `market_regulator`, `consumer_assoc`, `financial_regulator`,
+    /// `hotline_12345` or `media`.
+    pub body: String,
+    /// The forwarding body's reference number.
+    pub reference: Option<String>,
+    /// The reply deadline it set (RFC 3339); also the `regulator_reply` deadline.
+    pub reply_due_at: String,
+}
+
+impl ForwardedView {
+    pub fn new(row: &kesu_storage::intake::ForwardedRow, tz: &TimeZone) -> ForwardedView {
+        ForwardedView {
+            body: row.body.clone(),
+            reference: row.reference.clone(),
+            reply_due_at: rfc3339(row.reply_due_at, tz),
+        }
+    }
 }
 
 impl ComplaintView {
@@ -217,6 +246,8 @@ impl ComplaintView {
             closed_at: row.closed_at.map(|t| rfc3339(t, tz)),
             version: row.version,
             actions,
+            forwarded: None,
+            related: crate::related::Related::default(),
         }
     }
 }

@@ -61,6 +61,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Keys of the website, the app and mini programs for the intake API.
+    Integration {
+        #[command(subcommand)]
+        command: IntegrationCommand,
+    },
     /// Industry templates: starting departments for a car dealer, a supermarket …
     Template {
         #[command(subcommand)]
@@ -123,6 +128,21 @@ pub enum TokenCommand {
         #[arg(long)]
         user: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum IntegrationCommand {
+    /// Create an integration key (may only file complaints); prints only the key.
+    Create {
+        /// A name unique among the integrations (e.g. "官网").
+        #[arg(long)]
+        name: String,
+        /// The channel its complaints carry: web, app or wechat (a mini program).
+        #[arg(long)]
+        channel: String,
+    },
+    /// List the integrations with their last use.
+    List,
 }
 
 async fn open(global: &Global) -> anyhow::Result<Db> {
@@ -290,6 +310,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open(&cli.global).await?;
             let added = db.load_template(&name, jiff::Timestamp::now()).await?;
             println!("template {name} loaded: {added} departments added");
+            Ok(())
+        }
+        Command::Integration {
+            command: IntegrationCommand::Create { name, channel },
+        } => {
+            let (name, channel) =
+                kesu_web::pages::integrations::parse_integration(Some(&name), Some(&channel))
+                    .map_err(|e| anyhow::anyhow!("{}", e.describe(kesu_web::i18n::Lang::En).1))?;
+            let db = open(&cli.global).await?;
+            let (_, key) = match db
+                .create_integration(&name, channel, None, jiff::Timestamp::now())
+                .await
+            {
+                Err(kesu_storage::StorageError::Duplicate(_)) => {
+                    bail!("an integration named {name:?} exists already")
+                }
+                other => other?,
+            };
+            println!("{key}");
+            Ok(())
+        }
+        Command::Integration {
+            command: IntegrationCommand::List,
+        } => {
+            let db = open(&cli.global).await?;
+            for i in db.integrations().await? {
+                let last = i
+                    .last_used_at
+                    .and_then(|t| jiff::Timestamp::from_millisecond(t).ok())
+                    .map_or_else(|| "never used".to_owned(), |t| format!("last used {t}"));
+                let revoked = if i.revoked_at.is_some() {
+                    ", revoked"
+                } else {
+                    ""
+                };
+                println!("{}\t{}\t{last}{revoked}", i.name, i.channel);
+            }
             Ok(())
         }
         Command::Token {

@@ -121,6 +121,7 @@ async fn desk(db: &Db, n: usize) {
             attachments: Vec::new(),
             site_id: None,
             proposal: None,
+            forwarded: None,
         };
         db.create_complaint(&new, None, now)
             .await

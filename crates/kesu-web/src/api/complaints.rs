@@ -68,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/complaints/{number}/close", post(close))
         .route("/complaints/{number}/reopen", post(reopen))
         .route("/complaints/{number}/merge", post(merge))
+        .route("/complaints/{number}/links", post(link_complaint))
         .route("/complaints/{number}/withdraw", post(withdraw))
         .route("/complaints/{number}/reject", post(reject))
         .route("/complaints/{number}/details", post(amend))
@@ -104,6 +105,16 @@ async fn complaint_response(
         .iter()
         .map(|d| crate::view::DeadlineView::new(d, &state.config.time_zone))
         .collect();
+    view.forwarded = state
+        .db
+        .forwarded_case(kesu_domain::ComplaintId(row.id))
+        .await?
+        .map(|f| crate::view::ForwardedView::new(&f, &state.config.time_zone));
+    let open = !row
+        .state
+        .parse::<kesu_domain::State>()
+        .is_ok_and(kesu_domain::State::is_terminal);
+    view.related = crate::related::related(state, &staff.actor, row.id, open).await?;
     let mut res = (status, Json(view)).into_response();
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", row.version)) {
         res.headers_mut().insert(header::ETAG, etag);
@@ -667,4 +678,21 @@ pub async fn complete_task(
 ) -> Result<Response, Failure> {
     let seq = seq.parse().map_err(|_| Failure::NotFound)?;
     act(state, staff, number, &headers, body, "complete", Some(seq)).await
+}
+
+/// Link another complaint about the same problem (R-IN-3): the relation is
+/// listed on both (`linked`). Linking twice changes nothing.
+#[utoipa::path(post, path = "/api/v1/complaints/{number}/links", tag = "complaints", request_body = crate::related::LinkIn,
+    params(("number" = String, Path, description = "The complaint number")),
+    responses((status = 200, body = ComplaintView), (status = 403, description = "not permitted"), (status = 404, description = "unknown or not visible"), (status = 422, description = "missing number or the complaint itself")))]
+pub async fn link_complaint(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let body = input::body(body)?;
+    let link: crate::related::LinkIn = input::json(&body)?;
+    let row = crate::related::link(&state, &staff, &number, link).await?;
+    complaint_response(&state, &staff, &row, StatusCode::OK).await
 }

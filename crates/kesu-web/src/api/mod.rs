@@ -2,6 +2,7 @@
 //! handlers are thin: extract, call [`crate::actions`], answer.
 
 pub mod complaints;
+pub mod intake;
 pub mod openapi;
 pub mod org;
 
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(get_health))
         .merge(complaints::router())
+        .merge(intake::router())
         .merge(org::router())
         .fallback(|| async { Failure::NotFound })
 }

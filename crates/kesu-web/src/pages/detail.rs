@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/complaints/{number}/tasks/{seq}/complete",
             post(complete_task),
         )
+        .route("/complaints/{number}/link", post(link))
         .route("/complaints/{number}/attachments", post(upload))
         .route("/complaints/{number}/attachments/{id}", get(download))
 }
@@ -89,6 +90,10 @@ struct DetailPage {
     clocks: Vec<ClockItem>,
     version: i64,
     version_hint: String,
+    /// Possible duplicates, linked and merged complaints (R-IN-3).
+    related: crate::related::Related,
+    /// Whether the reader may link and merge from the proposals.
+    may_link: bool,
 }
 
 /// A deadline as the complaint page shows it.
@@ -962,8 +967,27 @@ async fn detail_page(
             &tz,
         )
     };
+    if let Some(f) = state.db.forwarded_case(id).await? {
+        facts.push((
+            ctx.t("field.forwarded_by"),
+            ctx.label("forwarding_body", &f.body),
+        ));
+        if let Some(r) = f.reference {
+            facts.push((ctx.t("field.forwarded_ref"), r));
+        }
+        facts.push((ctx.t("field.reply_due"), short_time(f.reply_due_at, &tz)));
+    }
+    let open = !row
+        .state
+        .parse::<kesu_domain::State>()
+        .is_ok_and(kesu_domain::State::is_terminal);
+    let related = crate::related::related(&state, &staff.actor, row.id, open).await?;
+    let may_link =
+        open && (staff.actor.may_take_in() || staff.actor.has(kesu_domain::Role::Supervisor));
     let page = DetailPage {
         clocks,
+        related,
+        may_link,
         notice,
         number: row.number.clone(),
         state: ctx.label("state", &row.state),
@@ -1111,4 +1135,25 @@ async fn download(
         .await?
         .ok_or(Failure::NotFound)?;
     Ok(crate::api::complaints::file_response(file))
+}
+
+/// `POST /complaints/{number}/link`: links a proposed duplicate (R-IN-3).
+async fn link(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let mut form = super::posted_form(&staff, body, &[])?;
+    let other = form
+        .remove("number")
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let row = crate::related::link(
+        &state,
+        &staff,
+        &number,
+        crate::related::LinkIn { number: other },
+    )
+    .await?;
+    Ok(done(&row.number, "link"))
 }

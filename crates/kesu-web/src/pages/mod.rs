@@ -12,6 +12,7 @@ pub mod detail;
 pub mod duty;
 pub mod forms;
 pub mod holidays;
+pub mod integrations;
 pub mod login;
 mod notices;
 pub mod queue;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(deadline_policy::router())
         .merge(duty::router())
+        .merge(integrations::router())
 }
 
 /// Where a signed-in person starts: an admin on the settings (where a new

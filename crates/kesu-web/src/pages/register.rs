@@ -39,6 +39,8 @@ struct NewPage {
     signals: Vec<Opt>,
     /// Sites to choose from (group-level staff of a desk with several sites).
     sites: Vec<Opt>,
+    /// The bodies that forward cases (12315, 市场监管局 …).
+    forwarding_bodies: Vec<Opt>,
 }
 
 async fn new_page(
@@ -122,6 +124,10 @@ async fn new_page(
             .map(|s| Opt::new(s.as_str(), ctx.label("signal", s.as_str())))
             .collect(),
         sites,
+        forwarding_bodies: kesu_domain::ForwardingBody::ALL
+            .iter()
+            .map(|b| Opt::new(b.as_str(), ctx.label("forwarding_body", b.as_str())))
+            .collect(),
         ctx,
     };
     render(&page)
@@ -170,6 +176,9 @@ pub async fn create_complaint(
         "severity": take("severity"),
         "signals": take("signals"),
         "site": take("site"),
+        "forwarded_by": take("forwarded_by"),
+        "forwarded_ref": take("forwarded_ref"),
+        "reply_due": take("reply_due"),
     });
     let input: NewComplaintIn = crate::input::from_value(input)?;
     let row = actions::register(&state, &staff, input, files).await?;

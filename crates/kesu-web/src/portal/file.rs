@@ -220,6 +220,7 @@ pub async fn file_complaint(
             signals: Vec::new(),
             received_at: None,
             site: some(&typed.site),
+            ..NewComplaintIn::default()
         };
         let new = actions::intake(&state, None, input, files, now).await?;
         let code = TrackingCode::generate()?;

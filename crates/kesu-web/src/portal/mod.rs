@@ -47,7 +47,7 @@ use crate::error::Failure;
 use crate::i18n::{Lang, t};
 use crate::{AppState, WebConfig};
 
-pub use file::expected_handling;
+pub use file::{expected_for, expected_handling};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -388,6 +388,7 @@ kesu_storage::both_backends!(
                 pages.push("/complaints/new".to_owned());
             } else {
                 pages.push("/admin".to_owned());
+                pages.push("/admin/integrations".to_owned());
             }
             for p in &pages {
                 let (s, html, _) = b.get(p).await;
