@@ -24,6 +24,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod complaints;
 pub mod deadlines;
+pub mod mail;
 pub mod notices;
 pub mod org;
 pub mod outbox;

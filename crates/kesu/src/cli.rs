@@ -51,6 +51,13 @@ pub enum Command {
     },
     /// Create or update the database schema.
     Migrate,
+    /// File one e-mail read from standard input (for an MTA pipe, e.g.
+    /// Postfix `kesu unix - n n - - pipe … argv=kesu mail-in`). Prints one
+    /// line: what the mail became and the complaint number. Exit 0 when
+    /// filed (or filed before), 65 (EX_DATAERR) for input that is not a
+    /// mail kesu can file, 75 (EX_TEMPFAIL) when the database is
+    /// unavailable, so the MTA keeps the mail and tries again.
+    MailIn,
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -163,8 +170,83 @@ fn random_password() -> anyhow::Result<String> {
         .collect())
 }
 
+/// A failure with its own exit status (sysexits.h), for callers such as
+/// an MTA that read the status.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// sysexits.h: the input data was incorrect.
+const EX_DATAERR: u8 = 65;
+/// sysexits.h: a temporary failure; the caller should try again later.
+const EX_TEMPFAIL: u8 = 75;
+
+async fn mail_in(global: &Global) -> anyhow::Result<()> {
+    let max = kesu_web::mail::file::MAX_MESSAGE_BYTES;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(u64::try_from(max).unwrap_or(u64::MAX) + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Exit {
+            code: EX_TEMPFAIL,
+            message: format!("cannot read the mail from standard input: {e}"),
+        })?;
+    if raw.len() > max {
+        return Err(Exit {
+            code: EX_DATAERR,
+            message: format!("the mail is larger than {} MiB", max / (1024 * 1024)),
+        }
+        .into());
+    }
+    let db = open(global).await.map_err(|e| Exit {
+        code: EX_TEMPFAIL,
+        message: format!("{e:#}"),
+    })?;
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
+    if let Err(e) = kesu_web::learning::refresh(&state).await {
+        tracing::warn!(error = %e, "loading the classification model failed; using the shipped one");
+    }
+    let filed = kesu_web::mail::file_mail(&state, &raw).await;
+    db.close().await;
+    let filed = filed.map_err(|e| {
+        let code = match e {
+            kesu_web::mail::FilingError::Unreadable(_) => EX_DATAERR,
+            kesu_web::mail::FilingError::Unavailable(_) => EX_TEMPFAIL,
+        };
+        Exit {
+            code,
+            message: format!("mail not filed: {e}"),
+        }
+    })?;
+    let mut line = format!(
+        "{} {}",
+        filed.outcome.as_str(),
+        filed.number.as_deref().unwrap_or("-")
+    );
+    if let kesu_web::mail::Outcome::Duplicate(before) = &filed.outcome {
+        line.push_str(&format!(" (filed before: {before})"));
+    }
+    if !filed.refused.is_empty() {
+        line.push_str(&format!(" ({} attachment(s) refused)", filed.refused.len()));
+    }
+    println!("{line}");
+    Ok(())
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::MailIn => mail_in(&cli.global).await,
         Command::Migrate => {
             let db = open(&cli.global).await?;
             println!("database is up to date ({})", db.backend());

@@ -250,11 +250,25 @@ fn describe(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     for (k, v) in obj {
         if k == "kind" || v.is_null() {
             continue;
         }
+        // The customer's own message: its subject and words, as text.
+        if kind == "customer_wrote" && matches!(k.as_str(), "subject" | "text") {
+            let label = if k == "subject" {
+                "field.mail_subject"
+            } else {
+                "field.message"
+            };
+            out.push((ctx.t(label), v.as_str().unwrap_or_default().to_owned()));
+            continue;
+        }
         let text = match (k.as_str(), v) {
+            ("reason", Value::String(s)) if kind == "attachment_refused" => {
+                ctx.label("attachment_refusal", s)
+            }
             ("channel", Value::String(s)) => ctx.label("channel", s),
             ("severity", Value::String(s)) => ctx.label("severity", s),
             ("method", Value::String(s)) => ctx.label("contact_method", s),
@@ -716,6 +730,8 @@ fn action_forms(
                 f.multipart = true;
                 forms.push(f);
             }
+            // The customer's own action (an e-mail, a message): no form.
+            Action::CustomerWrite => {}
         }
     }
     forms
@@ -848,7 +864,11 @@ async fn detail_page(
                     let by_customer = payload["by_customer"] == Value::Bool(true)
                         || (on_portal
                             && matches!(e.kind.as_str(), "received" | "attachment_added"));
-                    if by_customer {
+                    if e.kind == "customer_wrote" || e.kind == "attachment_refused" {
+                        let channel = payload["channel"].as_str().unwrap_or("email");
+                        ctx.t("actor.customer_by")
+                            .replace("%{channel}", &ctx.label("channel", channel))
+                    } else if by_customer {
                         ctx.t("actor.customer_online")
                     } else {
                         String::new()

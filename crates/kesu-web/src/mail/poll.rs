@@ -1,0 +1,1 @@
+//! The mailbox kesu polls (set by the admin); filled in below.
