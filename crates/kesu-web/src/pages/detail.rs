@@ -509,15 +509,33 @@ fn action_forms(
                         .options(people()),
                 ],
             )),
-            Action::LogContact => forms.push(simple(
-                "contacts",
-                vec![
-                    Field::new("method", ctx.t("field.method"), FieldKind::Select)
-                        .required()
-                        .options(methods()),
-                    Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea).required(),
-                ],
-            )),
+            Action::LogContact => {
+                forms.push(simple(
+                    "contacts",
+                    vec![
+                        Field::new("method", ctx.t("field.method"), FieldKind::Select)
+                            .required()
+                            .options(methods()),
+                        Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea)
+                            .required(),
+                    ],
+                ));
+                // A reply by e-mail is a contact too, for customers with an address.
+                if row.customer_email.is_some() {
+                    forms.push(ActionForm {
+                        key: "replies".to_owned(),
+                        title: ctx.t("action.reply_by_mail"),
+                        url: format!("{base}/replies"),
+                        submit: ctx.t("action.reply_by_mail"),
+                        fields: vec![
+                            Field::new("text", ctx.t("field.reply_text"), FieldKind::TextArea)
+                                .required(),
+                        ],
+                        multipart: false,
+                        open: false,
+                    });
+                }
+            }
             Action::AddNote => forms.push(simple(
                 "notes",
                 vec![
@@ -1061,6 +1079,16 @@ async fn act(
     Path((number, segment)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
+    if segment == "replies" {
+        let mut form = super::posted_form(&staff, body, &[])?;
+        let version = form
+            .remove("version")
+            .and_then(|v| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+        let input = crate::input::from_value(Value::Object(form))?;
+        let row =
+            crate::mail::reply::reply_by_mail(&state, &staff, &number, version, input).await?;
+        return Ok(done(&row.number, "reply_by_mail"));
+    }
     let code = action_code(&segment);
     if code.is_empty() {
         return Err(Failure::NotFound);

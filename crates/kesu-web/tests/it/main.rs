@@ -11,6 +11,7 @@ mod api_bad_input;
 mod api_lifecycle;
 mod browser;
 mod helpers;
+mod mail;
 mod notify;
 mod pages;
 mod portal;
