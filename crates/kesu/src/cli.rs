@@ -435,6 +435,7 @@ async fn serve(
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
     let periodic = tokio::spawn(periodic_work(state.clone(), sweep_every()));
+    let mailbox = tokio::spawn(poll_mailbox(state.clone(), mail_poll_every()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -445,6 +446,7 @@ async fn serve(
     sweeper.abort();
     indexer.abort();
     periodic.abort();
+    mailbox.abort();
     db.close().await;
     Ok(())
 }
@@ -507,6 +509,38 @@ async fn periodic_work(state: AppState, every: std::time::Duration) {
             Err(e) => {
                 tracing::warn!(error = %e, "sending notifications failed; retrying at the next tick")
             }
+        }
+    }
+}
+
+/// How often the mailbox is polled: `KESU_MAIL_POLL_SECONDS` (default 60).
+fn mail_poll_every() -> std::time::Duration {
+    let secs = std::env::var("KESU_MAIL_POLL_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| (1..=86_400).contains(s))
+        .unwrap_or(60);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Polls the mailbox the admin set up, at start and then every `every`:
+/// files each unseen mail, then marks it seen. Any number of nodes may
+/// poll: a mail filed twice is filed once. Failures are logged and shown
+/// on the admin page; they never stop the server.
+async fn poll_mailbox(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match kesu_web::mail::poll::poll_once(&state).await {
+            Ok(Some(s)) if s.fetched > 0 => tracing::info!(
+                fetched = s.fetched,
+                filed = s.filed,
+                unreadable = s.unreadable,
+                "mailbox polled"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "polling the mailbox failed"),
         }
     }
 }

@@ -335,3 +335,82 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+/// kesu-mail's private Dovecot, shared with its tests.
+#[path = "../../../kesu-mail/tests/it/dovecot.rs"]
+#[expect(dead_code, reason = "the TLS half is used by kesu-mail's tests")]
+mod dovecot;
+
+async fn append(server: &dovecot::Dovecot, raw: &[u8]) {
+    let text = String::from_utf8_lossy(raw)
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.expect("greeting");
+    let mut session = client
+        .login(dovecot::USER, dovecot::PASSWORD)
+        .await
+        .map_err(|(e, _)| e)
+        .expect("login");
+    session
+        .append("INBOX", None, None, text.as_bytes())
+        .await
+        .expect("append");
+    session.logout().await.expect("logout");
+}
+
+kesu_storage::both_backends!(
+    async fn the_mailbox_is_polled_filed_once_and_marked_seen(backend: Backend) {
+        use kesu_web::mail::poll::{MailboxSettings, PollStatus, poll_once};
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let state = AppState::new(app.db.clone(), app.clock.clone(), WebConfig::default());
+        let server = dovecot::Dovecot::start();
+        let mut imap = kesu_mail::ImapConfig::new(
+            "127.0.0.1",
+            server.port,
+            kesu_mail::Security::Plain,
+            dovecot::USER,
+            dovecot::PASSWORD,
+        );
+        imap.connect_timeout_secs = 5;
+        imap.command_timeout_secs = 10;
+        let mut settings = MailboxSettings {
+            enabled: false,
+            imap,
+        };
+        settings.save(&state).await.expect("save");
+        append(&server, &fixture("gbk_quoted_printable.eml")).await;
+        append(&server, &fixture("auto_reply.eml")).await;
+        append(&server, b"not a mail at all").await;
+        assert_eq!(poll_once(&state).await.expect("poll"), None, "switched off");
+
+        settings.enabled = true;
+        settings.save(&state).await.expect("save");
+        let status = poll_once(&state).await.expect("poll").expect("polled");
+        assert_eq!(status.error, None, "{}", server.log());
+        assert_eq!((status.fetched, status.filed, status.unreadable), (3, 2, 1));
+        assert_eq!(app.complaint_count().await, 1);
+        // Marked seen: the next poll finds nothing.
+        let again = poll_once(&state).await.expect("poll").expect("polled");
+        assert_eq!(again.fetched, 0);
+        assert_eq!(PollStatus::load(&state).await.expect("load"), Some(again));
+
+        // A crash after filing and before marking seen: the mail comes
+        // again (appended anew) and is filed once.
+        append(&server, &fixture("gbk_quoted_printable.eml")).await;
+        let status = poll_once(&state).await.expect("poll").expect("polled");
+        assert_eq!(status.fetched, 1);
+        assert_eq!(app.complaint_count().await, 1);
+
+        // A mailbox that does not answer is a status, never a crash.
+        drop(server);
+        let status = poll_once(&state).await.expect("poll").expect("polled");
+        assert!(status.error.is_some());
+        app.stop().await;
+    }
+);
