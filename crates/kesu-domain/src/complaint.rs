@@ -198,6 +198,14 @@ pub enum Command {
     Amend {
         changes: Vec<Change>,
     },
+    /// The customer writes again about the complaint (a further e-mail, and
+    /// later a follower's further message on WeChat). Only the customer does
+    /// this; staff record what the customer said as a contact.
+    CustomerWrite {
+        channel: Channel,
+        subject: Option<String>,
+        text: String,
+    },
 }
 
 /// What the classification engine proposed on arrival (R-CL-1, R-CL-2):
@@ -286,6 +294,7 @@ pub enum Action {
     Reject,
     Attach,
     Amend,
+    CustomerWrite,
 }
 
 impl Action {
@@ -311,6 +320,7 @@ impl Action {
         Action::Reject,
         Action::Attach,
         Action::Amend,
+        Action::CustomerWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -336,6 +346,7 @@ impl Action {
             Action::Reject => "reject",
             Action::Attach => "attach",
             Action::Amend => "amend",
+            Action::CustomerWrite => "customer_write",
         }
     }
 }
@@ -364,6 +375,7 @@ impl Command {
             Command::Reject { .. } => Action::Reject,
             Command::Attach { .. } => Action::Attach,
             Command::Amend { .. } => Action::Amend,
+            Command::CustomerWrite { .. } => Action::CustomerWrite,
         }
     }
 }
@@ -498,6 +510,22 @@ pub enum Event {
         #[serde(flatten)]
         proposed: Proposed,
     },
+    /// The customer wrote again (来信): a further e-mail on the complaint,
+    /// by whatever channel it came. Recorded without an actor.
+    CustomerWrote {
+        channel: Channel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        text: String,
+    },
+    /// A file that came with the customer's message was not kept (too
+    /// large, a type the desk does not accept, too many): the message itself
+    /// was filed. `reason` is `too_large`, `unsupported_type`, `empty` or
+    /// `too_many`. Recorded without an actor.
+    AttachmentRefused {
+        filename: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -534,7 +562,10 @@ impl Event {
             | Event::Reopened { reason }
             | Event::Withdrawn { reason }
             | Event::Rejected { reason } => vec![reason.as_str()],
-            Event::AttachmentAdded { filename, .. } => vec![filename.as_str()],
+            Event::AttachmentAdded { filename, .. } | Event::AttachmentRefused { filename, .. } => {
+                vec![filename.as_str()]
+            }
+            Event::CustomerWrote { subject, text, .. } => vec![opt(subject), text.as_str()],
             Event::DetailsAmended { changes } => {
                 changes.iter().filter_map(|c| c.to.as_deref()).collect()
             }
@@ -573,6 +604,8 @@ impl Event {
             Event::AttachmentAdded { .. } => "attachment_added",
             Event::DetailsAmended { .. } => "details_amended",
             Event::ClassificationProposed { .. } => "classification_proposed",
+            Event::CustomerWrote { .. } => "customer_wrote",
+            Event::AttachmentRefused { .. } => "attachment_refused",
         }
     }
 }
@@ -686,8 +719,12 @@ impl Complaint {
 
     fn permitted(&self, action: Action, by: Acting<'_>) -> bool {
         let Acting::Staff(actor) = by else {
-            // The customer answers what waits for them, nothing else.
-            return matches!(action, Action::AnswerProposal | Action::FollowUp);
+            // The customer answers what waits for them and writes again,
+            // nothing else.
+            return matches!(
+                action,
+                Action::AnswerProposal | Action::FollowUp | Action::CustomerWrite
+            );
         };
         let cs = actor.has(Role::Agent);
         let sup = actor.has(Role::Supervisor);
@@ -713,6 +750,8 @@ impl Complaint {
             Action::Approve | Action::TakeOver => gm,
             Action::FollowUp => cs || sup,
             Action::Close => cs || sup || gm,
+            // Staff record what the customer said as a contact or a note.
+            Action::CustomerWrite => false,
         }
     }
 
@@ -757,6 +796,11 @@ impl Complaint {
             Action::Reject => matches!(s, Received | Registered | Dispatched | InProgress),
             Action::Attach => !matches!(s, Merged | Rejected),
             Action::Amend => !s.is_terminal(),
+            // A closed complaint is done and a merged one lives on in its
+            // target: the caller files the message elsewhere (see
+            // kesu-web's mail module). A withdrawn or rejected complaint
+            // still hears from its customer, who may disagree.
+            Action::CustomerWrite => !matches!(s, Closed | Merged),
         }
     }
 
@@ -1078,6 +1122,15 @@ impl Complaint {
                 }
                 Event::DetailsAmended { changes }
             }
+            Command::CustomerWrite {
+                channel,
+                subject,
+                text,
+            } => Event::CustomerWrote {
+                channel,
+                subject,
+                text,
+            },
         };
         // The handler's first contact or note starts the handling (R-HD-3).
         let starts = matches!(event, Event::ContactLogged { .. } | Event::NoteAdded { .. })
@@ -1208,6 +1261,7 @@ impl Complaint {
                     self.severity = proposed.severity;
                 }
             }
+            Event::CustomerWrote { .. } | Event::AttachmentRefused { .. } => {}
         }
     }
 

@@ -452,7 +452,9 @@ impl DeadlinePolicy {
                 continue;
             }
             let alert = k == ClockKind::DutyAlert;
-            if rule.starts.is_empty() {
+            // Started with the regulator's own deadline, not by a step.
+            let fixed = k == ClockKind::RegulatorReply;
+            if rule.starts.is_empty() && !fixed {
                 out.push(P::NeverStarts(k));
             }
             if rule.stops.is_empty() && !alert {
@@ -462,7 +464,10 @@ impl DeadlinePolicy {
                 out.push(P::StartsAndStops(k, *t));
             }
             let mut limits_ok = true;
-            for limit in std::iter::once(rule.limit).chain(rule.fast_limit) {
+            let limits = std::iter::once(rule.limit)
+                .chain(rule.fast_limit)
+                .filter(|_| !fixed);
+            for limit in limits {
                 match limit_ok(limit, alert) {
                     Ok(()) => {}
                     Err(true) => out.push(P::BadWindow(k)),

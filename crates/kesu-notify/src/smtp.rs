@@ -141,6 +141,29 @@ pub struct OutgoingMail {
     /// The thread's Message-IDs, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// An automatic answer: sent with `Auto-Submitted: auto-replied` (RFC
+    /// 3834), so that another system's automatic answer does not answer it
+    /// back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_submitted: bool,
+}
+
+/// The `Auto-Submitted` header (RFC 3834) of an automatic answer.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".to_owned())
+    }
 }
 
 /// Sends mail through one SMTP server.
@@ -256,6 +279,9 @@ impl SmtpMailer {
                 .map(|id| checked_id("references", id))
                 .collect::<Result<Vec<_>, _>>()?;
             builder = builder.references(ids.join(" "));
+        }
+        if mail.auto_submitted {
+            builder = builder.header(AutoSubmitted);
         }
         let message = match &mail.html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(

@@ -952,8 +952,13 @@ pub async fn insert_attachment(
     store_attachment(tx, id, kind, filename, content_type, data, Some(by), now).await
 }
 
+/// Stores a file for a complaint inside a write transaction, from a person
+/// (`by`) or from the customer (`None`: the portal, an e-mail); returns its id.
+///
+/// # Errors
+/// The driver's error.
 #[expect(clippy::too_many_arguments, reason = "one row of attachments")]
-async fn store_attachment(
+pub async fn store_attachment(
     tx: &mut Tx,
     id: ComplaintId,
     kind: &str,

@@ -25,6 +25,7 @@ pub mod catalog;
 pub mod complaints;
 pub mod deadlines;
 pub mod intake;
+pub mod mail;
 pub mod notices;
 pub mod org;
 pub mod outbox;

@@ -38,6 +38,60 @@ pub struct OutboxRow {
     pub gave_up_at: Option<i64>,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<i64>,
+    /// An e-mail's Message-ID (`<…@…>`), chosen when it was queued; `None`
+    /// for older rows and robots (the worker makes one from the row id).
+    pub message_id: Option<String>,
+    /// The Message-ID an e-mail answers.
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first, space-separated.
+    pub refs: String,
+    /// An automatic answer (`Auto-Submitted: auto-replied`).
+    pub auto_submitted: bool,
+}
+
+/// The threading headers of an e-mail queued with [`enqueue_mail`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailHeaders {
+    /// `<unique@domain>`.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// Oldest first.
+    pub references: Vec<String>,
+    /// Mark it as an automatic answer (RFC 3834).
+    pub auto_submitted: bool,
+}
+
+/// Queues an e-mail with its own Message-ID and thread headers; a second
+/// message with the same key is ignored. Returns 1 when queued.
+///
+/// # Errors
+/// The driver's error.
+pub async fn enqueue_mail(
+    tx: &mut Tx,
+    key: &str,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    headers: &MailHeaders,
+    now: Timestamp,
+) -> Result<usize> {
+    let sql = "INSERT INTO outbox (key, channel, recipient, subject, body, created_at, next_attempt_at, \
+               message_id, in_reply_to, refs, auto_submitted) \
+               VALUES ($1, 'email', $2, $3, $4, $5, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING";
+    let n = on_tx!(tx, c => sqlx::query(sql)
+        .bind(key)
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(ms(now))
+        .bind(&headers.message_id)
+        .bind(&headers.in_reply_to)
+        .bind(headers.references.join(" "))
+        .bind(headers.auto_submitted)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// Queues a message once: a second message with the same key is ignored.
@@ -69,7 +123,8 @@ pub async fn enqueue(
     Ok(usize::try_from(n).unwrap_or(0))
 }
 
-const FIELDS: &str = "id, key, channel, recipient, subject, body, created_at, attempts, sent_at, gave_up_at, last_error, next_attempt_at";
+const FIELDS: &str = "id, key, channel, recipient, subject, body, created_at, attempts, sent_at, gave_up_at, last_error, next_attempt_at, \
+                      message_id, in_reply_to, refs, auto_submitted";
 
 impl Db {
     /// Claims up to `limit` messages due at `now` for `lease`: no other

@@ -21,8 +21,8 @@ use crate::error::Failure;
 use crate::input::{flex, from_value};
 
 const SHORT: usize = 200;
-const LONG: usize = 5_000;
-const DESCRIPTION_MAX: usize = 20_000;
+pub const LONG: usize = 5_000;
+pub const DESCRIPTION_MAX: usize = 20_000;
 
 fn invalid(field: &'static str, problem: InputProblem) -> Failure {
     Failure::Invalid(InputError::new(field, problem))
@@ -1002,7 +1002,7 @@ async fn command(
 ///
 /// # Errors
 /// 404, or the driver's error.
-async fn load_visible(
+pub(crate) async fn load_visible(
     state: &AppState,
     staff: &Staff,
     tx: &mut kesu_storage::Tx,
@@ -1092,7 +1092,7 @@ pub struct FileIn {
 }
 
 /// At most this many files with one registration.
-const MAX_FILES: usize = 10;
+pub const MAX_FILES: usize = 10;
 
 /// Checks uploaded files (count, size, type by content, clean names) before
 /// anything is written.

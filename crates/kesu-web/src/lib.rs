@@ -17,6 +17,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod learning;
+pub mod mail;
 pub mod outbox;
 pub mod pages;
 pub mod portal;

@@ -152,9 +152,16 @@ async fn send_one(
                 subject: row.subject.clone(),
                 text: row.body.clone(),
                 html: None,
-                message_id: Some(mailer.message_id(&format!("kesu-outbox-{}", row.id))),
-                in_reply_to: None,
-                references: Vec::new(),
+                // Chosen when queued (customer mail, recorded for threading),
+                // else made from the row: every attempt carries the same.
+                message_id: Some(
+                    row.message_id
+                        .clone()
+                        .unwrap_or_else(|| mailer.message_id(&format!("kesu-outbox-{}", row.id))),
+                ),
+                in_reply_to: row.in_reply_to.clone(),
+                references: row.refs.split_whitespace().map(str::to_owned).collect(),
+                auto_submitted: row.auto_submitted,
             };
             mailer.send(&mail).await.map(|_| ())
         }

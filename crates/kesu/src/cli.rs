@@ -51,6 +51,13 @@ pub enum Command {
     },
     /// Create or update the database schema.
     Migrate,
+    /// File one e-mail read from standard input (for an MTA pipe, e.g.
+    /// Postfix `kesu unix - n n - - pipe … argv=kesu mail-in`). Prints one
+    /// line: what the mail became and the complaint number. Exit 0 when
+    /// filed (or filed before), 65 (EX_DATAERR) for input that is not a
+    /// mail kesu can file, 75 (EX_TEMPFAIL) when the database is
+    /// unavailable, so the MTA keeps the mail and tries again.
+    MailIn,
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -183,8 +190,83 @@ fn random_password() -> anyhow::Result<String> {
         .collect())
 }
 
+/// A failure with its own exit status (sysexits.h), for callers such as
+/// an MTA that read the status.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// sysexits.h: the input data was incorrect.
+const EX_DATAERR: u8 = 65;
+/// sysexits.h: a temporary failure; the caller should try again later.
+const EX_TEMPFAIL: u8 = 75;
+
+async fn mail_in(global: &Global) -> anyhow::Result<()> {
+    let max = kesu_web::mail::file::MAX_MESSAGE_BYTES;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(u64::try_from(max).unwrap_or(u64::MAX) + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Exit {
+            code: EX_TEMPFAIL,
+            message: format!("cannot read the mail from standard input: {e}"),
+        })?;
+    if raw.len() > max {
+        return Err(Exit {
+            code: EX_DATAERR,
+            message: format!("the mail is larger than {} MiB", max / (1024 * 1024)),
+        }
+        .into());
+    }
+    let db = open(global).await.map_err(|e| Exit {
+        code: EX_TEMPFAIL,
+        message: format!("{e:#}"),
+    })?;
+    let state = AppState::new(db.clone(), Arc::new(SystemClock), WebConfig::default());
+    if let Err(e) = kesu_web::learning::refresh(&state).await {
+        tracing::warn!(error = %e, "loading the classification model failed; using the shipped one");
+    }
+    let filed = kesu_web::mail::file_mail(&state, &raw).await;
+    db.close().await;
+    let filed = filed.map_err(|e| {
+        let code = match e {
+            kesu_web::mail::FilingError::Unreadable(_) => EX_DATAERR,
+            kesu_web::mail::FilingError::Unavailable(_) => EX_TEMPFAIL,
+        };
+        Exit {
+            code,
+            message: format!("mail not filed: {e}"),
+        }
+    })?;
+    let mut line = format!(
+        "{} {}",
+        filed.outcome.as_str(),
+        filed.number.as_deref().unwrap_or("-")
+    );
+    if let kesu_web::mail::Outcome::Duplicate(before) = &filed.outcome {
+        line.push_str(&format!(" (filed before: {before})"));
+    }
+    if !filed.refused.is_empty() {
+        line.push_str(&format!(" ({} attachment(s) refused)", filed.refused.len()));
+    }
+    println!("{line}");
+    Ok(())
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::MailIn => mail_in(&cli.global).await,
         Command::Migrate => {
             let db = open(&cli.global).await?;
             println!("database is up to date ({})", db.backend());
@@ -410,6 +492,7 @@ async fn serve(
     let sweeper = tokio::spawn(sweep_sessions(db.clone()));
     let indexer = tokio::spawn(index_unindexed(db.clone()));
     let periodic = tokio::spawn(periodic_work(state.clone(), sweep_every()));
+    let mailbox = tokio::spawn(poll_mailbox(state.clone(), mail_poll_every()));
     // Train the shipped classification model now, not on the first registration.
     tokio::task::spawn_blocking(|| {
         kesu_classify::Engine::shipped();
@@ -420,6 +503,7 @@ async fn serve(
     sweeper.abort();
     indexer.abort();
     periodic.abort();
+    mailbox.abort();
     db.close().await;
     Ok(())
 }
@@ -482,6 +566,38 @@ async fn periodic_work(state: AppState, every: std::time::Duration) {
             Err(e) => {
                 tracing::warn!(error = %e, "sending notifications failed; retrying at the next tick")
             }
+        }
+    }
+}
+
+/// How often the mailbox is polled: `KESU_MAIL_POLL_SECONDS` (default 60).
+fn mail_poll_every() -> std::time::Duration {
+    let secs = std::env::var("KESU_MAIL_POLL_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|s| (1..=86_400).contains(s))
+        .unwrap_or(60);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Polls the mailbox the admin set up, at start and then every `every`:
+/// files each unseen mail, then marks it seen. Any number of nodes may
+/// poll: a mail filed twice is filed once. Failures are logged and shown
+/// on the admin page; they never stop the server.
+async fn poll_mailbox(state: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match kesu_web::mail::poll::poll_once(&state).await {
+            Ok(Some(s)) if s.fetched > 0 => tracing::info!(
+                fetched = s.fetched,
+                filed = s.filed,
+                unreadable = s.unreadable,
+                "mailbox polled"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "polling the mailbox failed"),
         }
     }
 }

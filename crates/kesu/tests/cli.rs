@@ -139,3 +139,161 @@ fn help_lists_the_commands() {
         assert!(help.contains(c), "{c} in {help}");
     }
 }
+
+/// A fixture of kesu-mail's, written by Python's email package
+/// (crates/kesu-mail/tests/fixtures/make_fixtures.py).
+fn mail_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../kesu-mail/tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A customer's answer written by Python's email package: GBK,
+/// quoted-printable body, the number in an encoded-word subject.
+fn python_reply(number: &str) -> Vec<u8> {
+    let script = r#"
+import sys
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.header import Header
+m = EmailMessage(policy=SMTP)
+m["From"] = "=?gbk?b?" + __import__("base64").b64encode("张三".encode("gbk")).decode() + "?= <zhangsan@example.com>"
+m["To"] = "kefu@kesu.example"
+m["Subject"] = Header("回复：您的投诉 [" + sys.argv[1] + "]", "gbk").encode()
+m["Message-ID"] = "<reply-" + sys.argv[1] + "@mail.example.com>"
+m.set_content("冰箱还是不制冷，请尽快上门。", charset="gbk", cte="quoted-printable")
+sys.stdout.buffer.write(m.as_bytes())
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, number])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out.stdout
+}
+
+fn mail_in(url: &str, raw: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kesu"))
+        .args(["--database", url, "mail-in"])
+        .env_remove("KESU_DATABASE_URL")
+        .env_remove("KESU_DATA_DIR")
+        .env("KESU_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kesu");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // A large mail is written while kesu reads it.
+    let raw = raw.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&raw);
+    });
+    let out = child.wait_with_output().expect("wait for kesu");
+    let _ = writer.join();
+    out
+}
+
+kesu_storage::both_backends!(
+    async fn mail_in_files_a_mail_once_threads_the_reply_and_ignores_auto_replies(
+        backend: Backend,
+    ) {
+        let Some(t) = TestDb::new(backend).await else {
+            return;
+        };
+        let out = mail_in(&t.url, &mail_fixture("gb2312_base64.eml"));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let line = text(&out.stdout);
+        let number = line
+            .strip_prefix("new_complaint ")
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("one line, new_complaint and the number: {line:?}"))
+            .to_owned();
+        let row =
+            t.db.complaint(&number)
+                .await
+                .expect("read")
+                .expect("the complaint");
+        assert_eq!(row.channel, "email");
+        assert_eq!(row.state, "received");
+        assert_eq!(row.customer_name, "张三");
+        assert_eq!(row.customer_email.as_deref(), Some("zhangsan@example.com"));
+        assert!(
+            row.description
+                .contains("您好，我在贵店购买的冰箱不制冷，要求退货。"),
+            "{}",
+            row.description
+        );
+        assert!(row.description.contains("投诉：冰箱不制冷"));
+
+        // The same mail delivered again (an MTA retry): filed once.
+        let out = mail_in(&t.url, &mail_fixture("gb2312_base64.eml"));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout).trim(),
+            format!("duplicate {number} (filed before: new_complaint)")
+        );
+
+        // The customer answers with the number in the subject.
+        let out = mail_in(&t.url, &python_reply(&number));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout).trim(), format!("added {number}"));
+        let history =
+            t.db.history(kesu_domain::ComplaintId(row.id))
+                .await
+                .expect("history");
+        let wrote = history
+            .iter()
+            .find(|e| e.kind == "customer_wrote")
+            .expect("the reply is in the history");
+        assert!(
+            wrote.payload.contains("冰箱还是不制冷，请尽快上门。"),
+            "{}",
+            wrote.payload
+        );
+        assert!(wrote.actor_id.is_none());
+
+        // Auto-replies and bounces open nothing.
+        for (fixture, outcome) in [
+            ("auto_reply.eml", "ignored_auto_reply"),
+            ("bounce.eml", "ignored_bounce"),
+            ("mailing_list.eml", "ignored_bulk"),
+        ] {
+            let out = mail_in(&t.url, &mail_fixture(fixture));
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert!(
+                text(&out.stdout).starts_with(outcome),
+                "{fixture}: {}",
+                text(&out.stdout)
+            );
+        }
+        let second = format!("{}0002", &number[..number.len() - 4]);
+        assert!(
+            t.db.complaint(&second).await.expect("read").is_none(),
+            "one complaint in all"
+        );
+
+        // Bytes that are not a mail: EX_DATAERR, one line, nothing written.
+        let out = mail_in(&t.url, b"\x00\x01 not a mail");
+        assert_eq!(out.status.code(), Some(65), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stderr).trim().lines().count(),
+            1,
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).starts_with("error: mail not filed"));
+        t.drop_async().await;
+    }
+);
+
+#[test]
+fn mail_in_without_a_database_asks_the_mta_to_try_again() {
+    let out = mail_in(
+        "postgres://kesu@127.0.0.1:1/kesu",
+        &mail_fixture("big5.eml"),
+    );
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr).trim().lines().count(), 1);
+}

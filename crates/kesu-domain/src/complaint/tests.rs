@@ -947,11 +947,14 @@ fn the_customer_may_only_answer_a_waiting_proposal_or_the_survey() {
             round: 1,
             compensation_fen: 0,
         });
-        let expected = match state {
+        let mut expected = match state {
             State::Proposed => vec![Action::AnswerProposal],
             State::FedBack | State::FollowUp => vec![Action::FollowUp],
             _ => vec![],
         };
+        if !matches!(state, State::Closed | State::Merged) {
+            expected.push(Action::CustomerWrite);
+        }
         assert_eq!(c.available_actions(Acting::Customer), expected, "{state}");
     }
 }
@@ -995,7 +998,12 @@ fn the_customer_holds_no_staff_permission() {
     assert!(
         Action::ALL
             .iter()
-            .filter(|a| !matches!(a, Action::AnswerProposal | Action::FollowUp))
+            .filter(|a| {
+                !matches!(
+                    a,
+                    Action::AnswerProposal | Action::FollowUp | Action::CustomerWrite
+                )
+            })
             .all(|a| c.check(*a, Acting::Customer) == Err(Refusal::NotPermitted(*a)))
     );
 }
@@ -1093,5 +1101,48 @@ fn history_written_before_the_portal_reads_as_answered_by_staff() {
     assert!(
         json.get("by_customer").is_none(),
         "unchanged for staff: {json}"
+    );
+}
+
+#[test]
+fn the_customer_writes_again_in_every_state_but_closed_and_merged() {
+    for state in State::ALL {
+        let mut c = dispatched(Severity::General);
+        c.state = *state;
+        let cmd = Command::CustomerWrite {
+            channel: Channel::Email,
+            subject: Some("回复：KS-20261123-0001".into()),
+            text: "还没有人联系我".into(),
+        };
+        let got = by_customer(&c, cmd);
+        if matches!(state, State::Closed | State::Merged) {
+            assert!(
+                matches!(got, Err(Refusal::IllegalInState { .. })),
+                "{state}: {got:?}"
+            );
+        } else {
+            let events = got.unwrap_or_default();
+            assert!(
+                matches!(events.as_slice(), [Event::CustomerWrote { .. }]),
+                "{state}"
+            );
+            let mut after = c.clone();
+            after.apply(&events[0]);
+            assert_eq!(after.state, *state, "writing changes no state");
+        }
+    }
+}
+
+#[test]
+fn staff_never_write_as_the_customer() {
+    let c = dispatched(Severity::General);
+    let cmd = Command::CustomerWrite {
+        channel: Channel::Email,
+        subject: None,
+        text: "x".into(),
+    };
+    assert_eq!(
+        c.decide(cmd, &agent(), now(), &Policy::default()),
+        Err(Refusal::NotPermitted(Action::CustomerWrite))
     );
 }

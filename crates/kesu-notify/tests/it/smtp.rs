@@ -152,6 +152,7 @@ fn mail() -> OutgoingMail {
         message_id: Some("<outbox.42@example.com>".to_owned()),
         in_reply_to: Some("<CAF=abc123@mail.example.net>".to_owned()),
         references: vec!["<first@mail.example.net>".to_owned(), "CAF=abc123@mail.example.net".to_owned()],
+        auto_submitted: false,
     }
 }
 
@@ -211,6 +212,7 @@ async fn text_only_mail_gets_a_message_id_of_the_senders_domain() {
         message_id: None,
         in_reply_to: None,
         references: Vec::new(),
+        auto_submitted: false,
     };
     let delivered = bounded(mailer.send(&mail)).await.expect("delivered");
     let receipt = delivered.receipt.expect("a Message-ID");

@@ -55,7 +55,8 @@ pub fn router() -> Router<AppState> {
             "/complaints/{number}/attachments/{id}",
             get(download_attachment),
         );
-    r.route("/complaints/{number}/register", post(register))
+    r.route("/complaints/{number}/replies", post(send_reply))
+        .route("/complaints/{number}/register", post(register))
         .route("/complaints/{number}/classify", post(classify))
         .route("/complaints/{number}/dispatch", post(dispatch))
         .route("/complaints/{number}/contacts", post(log_contact))
@@ -576,6 +577,40 @@ async fn act(
     };
     let op = Op::parse(segment, sub, value)?;
     let row = actions::perform(&state, &staff, &number, if_match(headers)?, op).await?;
+    complaint_response(&state, &staff, &row, StatusCode::OK).await
+}
+
+/// Reply to the customer by e-mail: sent through the outbox over SMTP,
+/// threaded to the customer's last mail, the number in the subject; recorded
+/// as a contact by e-mail.
+#[utoipa::path(post, path = "/api/v1/complaints/{number}/replies", tag = "complaint actions",
+    request_body = crate::mail::reply::ReplyIn,
+    params(("number" = String, Path), ("If-Match" = Option<String>, Header, description = "the complaint version this reply was written on")),
+    responses((status = 200, body = ComplaintView), (status = 403, description = "not permitted for this role or department"),
+        (status = 404, description = "unknown number"), (status = 409, description = "illegal in this state, or changed meanwhile"),
+        (status = 422, description = "no text, the customer has no e-mail address, or no SMTP server is set up")))]
+pub async fn send_reply(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let body = input::body(body)?;
+    let value = if body.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Null
+    } else {
+        input::json(&body)?
+    };
+    let value = if value.is_null() {
+        serde_json::json!({})
+    } else {
+        value
+    };
+    let reply = crate::input::from_value(value)?;
+    let row =
+        crate::mail::reply::reply_by_mail(&state, &staff, &number, if_match(&headers)?, reply)
+            .await?;
     complaint_response(&state, &staff, &row, StatusCode::OK).await
 }
 

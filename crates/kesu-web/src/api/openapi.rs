@@ -16,7 +16,7 @@ use super::{complaints as c, intake as i, org as o};
         c::create_complaint, c::list_complaints, c::get_complaint, c::get_history, c::list_personal_data_views, c::list_proposals, c::list_tasks,
         c::list_attachments, c::download_attachment, c::upload_attachment,
         c::register, c::classify, c::dispatch, c::log_contact, c::add_note, c::propose, c::answer_proposal, c::approve, c::take_over,
-        c::record_execution, c::create_task, c::complete_task, c::feed_back, c::follow_up, c::close, c::reopen, c::merge, c::link_complaint, c::withdraw, c::reject, c::amend,
+        c::record_execution, c::create_task, c::complete_task, c::feed_back, c::follow_up, c::close, c::reopen, c::merge, c::link_complaint, c::withdraw, c::reject, c::amend, c::send_reply,
         o::list_sites, o::create_site, o::list_departments, o::create_department, o::list_users, o::create_user, o::update_user,
         o::list_categories, o::create_category, o::find_customers,
         i::create_intake_complaint, i::get_intake_complaint,

@@ -64,6 +64,9 @@ pub struct RuleInput {
     pub code: &'static str,
     /// The duty alert has no deadline: only on/off and whom it tells.
     pub alert: bool,
+    /// Due at a date given with the case (a regulator's reply deadline): no
+    /// limit, counting or start steps of its own.
+    pub fixed: bool,
     pub enabled: bool,
     pub starts: Vec<String>,
     pub stops: Vec<String>,
@@ -130,6 +133,7 @@ impl RuleInput {
         RuleInput {
             code: rule.kind.as_str(),
             alert: rule.kind == ClockKind::DutyAlert,
+            fixed: rule.kind == ClockKind::RegulatorReply,
             enabled: rule.enabled,
             starts: codes(&rule.starts, Trigger::as_str),
             stops: codes(&rule.stops, Trigger::as_str),
@@ -180,6 +184,7 @@ impl RuleInput {
         RuleInput {
             code,
             alert: stored.kind == ClockKind::DutyAlert,
+            fixed: stored.kind == ClockKind::RegulatorReply,
             enabled: text("enabled") == "true",
             starts: list("starts"),
             stops: list("stops"),
@@ -252,6 +257,21 @@ impl RuleInput {
                 ..stored.clone()
             });
         }
+        let warn_percent = if self.warn.is_empty() {
+            0
+        } else {
+            self.warn.parse::<u8>().map_err(|_| bad("warn"))?
+        };
+        if self.fixed {
+            return Ok(ClockRule {
+                enabled: self.enabled,
+                stops: triggers(&self.stops)?,
+                warn_percent,
+                escalation,
+                major_notify: rungs(&self.major_notify)?,
+                ..stored.clone()
+            });
+        }
         let limit =
             parse_limit(&self.limit_unit, &self.limit, &self.latest).ok_or_else(|| bad("limit"))?;
         let fast_limit = if self.fast_unit == "same" || self.fast_unit.is_empty() {
@@ -263,11 +283,6 @@ impl RuleInput {
             "working" => Counting::Working,
             "calendar" => Counting::Calendar,
             _ => return Err(bad("counting")),
-        };
-        let warn_percent = if self.warn.is_empty() {
-            0
-        } else {
-            self.warn.parse::<u8>().map_err(|_| bad("warn"))?
         };
         Ok(ClockRule {
             kind: stored.kind,

@@ -255,11 +255,25 @@ fn describe(
         return Vec::new();
     };
     let mut out = Vec::new();
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     for (k, v) in obj {
         if k == "kind" || v.is_null() {
             continue;
         }
+        // The customer's own message: its subject and words, as text.
+        if kind == "customer_wrote" && matches!(k.as_str(), "subject" | "text") {
+            let label = if k == "subject" {
+                "field.mail_subject"
+            } else {
+                "field.message"
+            };
+            out.push((ctx.t(label), v.as_str().unwrap_or_default().to_owned()));
+            continue;
+        }
         let text = match (k.as_str(), v) {
+            ("reason", Value::String(s)) if kind == "attachment_refused" => {
+                ctx.label("attachment_refusal", s)
+            }
             ("channel", Value::String(s)) => ctx.label("channel", s),
             ("severity", Value::String(s)) => ctx.label("severity", s),
             ("method", Value::String(s)) => ctx.label("contact_method", s),
@@ -500,15 +514,33 @@ fn action_forms(
                         .options(people()),
                 ],
             )),
-            Action::LogContact => forms.push(simple(
-                "contacts",
-                vec![
-                    Field::new("method", ctx.t("field.method"), FieldKind::Select)
-                        .required()
-                        .options(methods()),
-                    Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea).required(),
-                ],
-            )),
+            Action::LogContact => {
+                forms.push(simple(
+                    "contacts",
+                    vec![
+                        Field::new("method", ctx.t("field.method"), FieldKind::Select)
+                            .required()
+                            .options(methods()),
+                        Field::new("summary", ctx.t("field.summary"), FieldKind::TextArea)
+                            .required(),
+                    ],
+                ));
+                // A reply by e-mail is a contact too, for customers with an address.
+                if row.customer_email.is_some() {
+                    forms.push(ActionForm {
+                        key: "replies".to_owned(),
+                        title: ctx.t("action.reply_by_mail"),
+                        url: format!("{base}/replies"),
+                        submit: ctx.t("action.reply_by_mail"),
+                        fields: vec![
+                            Field::new("text", ctx.t("field.reply_text"), FieldKind::TextArea)
+                                .required(),
+                        ],
+                        multipart: false,
+                        open: false,
+                    });
+                }
+            }
             Action::AddNote => forms.push(simple(
                 "notes",
                 vec![
@@ -721,6 +753,8 @@ fn action_forms(
                 f.multipart = true;
                 forms.push(f);
             }
+            // The customer's own action (an e-mail, a message): no form.
+            Action::CustomerWrite => {}
         }
     }
     forms
@@ -853,7 +887,11 @@ async fn detail_page(
                     let by_customer = payload["by_customer"] == Value::Bool(true)
                         || (on_portal
                             && matches!(e.kind.as_str(), "received" | "attachment_added"));
-                    if by_customer {
+                    if e.kind == "customer_wrote" || e.kind == "attachment_refused" {
+                        let channel = payload["channel"].as_str().unwrap_or("email");
+                        ctx.t("actor.customer_by")
+                            .replace("%{channel}", &ctx.label("channel", channel))
+                    } else if by_customer {
                         ctx.t("actor.customer_online")
                     } else {
                         String::new()
@@ -1065,6 +1103,16 @@ async fn act(
     Path((number, segment)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
+    if segment == "replies" {
+        let mut form = super::posted_form(&staff, body, &[])?;
+        let version = form
+            .remove("version")
+            .and_then(|v| v.as_str().and_then(|s| s.trim().parse::<i64>().ok()));
+        let input = crate::input::from_value(Value::Object(form))?;
+        let row =
+            crate::mail::reply::reply_by_mail(&state, &staff, &number, version, input).await?;
+        return Ok(done(&row.number, "reply_by_mail"));
+    }
     let code = action_code(&segment);
     if code.is_empty() {
         return Err(Failure::NotFound);

@@ -12,6 +12,7 @@ mod api_lifecycle;
 mod browser;
 mod helpers;
 mod intake;
+mod mail;
 mod notify;
 mod pages;
 mod portal;

@@ -17,10 +17,10 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-struct Smtp {
+pub struct Smtp {
     child: Child,
-    port: u16,
-    maildir: PathBuf,
+    pub port: u16,
+    pub maildir: PathBuf,
 }
 
 impl Drop for Smtp {
@@ -39,7 +39,7 @@ fn free_port() -> u16 {
 }
 
 impl Smtp {
-    fn start(tag: &str) -> Smtp {
+    pub fn start(tag: &str) -> Smtp {
         let installed = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .stderr(Stdio::null())
