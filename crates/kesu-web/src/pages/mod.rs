@@ -14,6 +14,7 @@ pub mod forms;
 pub mod holidays;
 pub mod integrations;
 pub mod login;
+pub mod mailbox;
 mod notices;
 pub mod queue;
 pub mod register;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(holidays::router())
         .merge(channels::router())
         .merge(deadline_policy::router())
+        .merge(mailbox::router())
         .merge(duty::router())
         .merge(integrations::router())
 }

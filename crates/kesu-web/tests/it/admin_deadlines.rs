@@ -953,3 +953,89 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+kesu_storage::both_backends!(
+    async fn the_mailbox_is_set_up_on_a_page_that_never_shows_its_password(backend: Backend) {
+        use kesu_web::mail::poll::MailboxSettings;
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let stored = || async {
+            app.db
+                .setting(kesu_storage::mail::MAILBOX_KEY)
+                .await
+                .expect("setting")
+                .map(|raw| serde_json::from_str::<MailboxSettings>(&raw).expect("settings"))
+        };
+        let admin = Browser::login(&app, "admin1").await;
+        let (s, html, _) = admin.get("/admin/mailbox").await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("id=\"never-polled\""));
+
+        let form = |port: &'static str, password: &'static str| {
+            vec![
+                ("enabled", "true"),
+                ("host", "imap.example.com"),
+                ("port", port),
+                ("security", "tls"),
+                ("username", "kefu@example.com"),
+                ("password", password),
+                ("folder", ""),
+            ]
+        };
+        let (s, html, _) = admin
+            .post("/admin/mailbox", &form("99999", "s3cret-码"))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("端口应为") && html.contains("imap.example.com"));
+        assert!(
+            !html.contains("s3cret"),
+            "a refused form does not echo the password"
+        );
+        assert!(stored().await.is_none(), "nothing saved");
+        let (s, _, _) = admin.post("/admin/mailbox", &form("993", "")).await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a first save needs a password"
+        );
+
+        let (s, _, h) = admin
+            .post("/admin/mailbox", &form("993", "s3cret-码"))
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        assert_eq!(location(&h), "/admin/mailbox?saved=1");
+        let saved = stored().await.expect("saved");
+        assert!(saved.enabled);
+        assert_eq!(saved.imap.password, "s3cret-码");
+        assert_eq!(saved.imap.mailbox, "INBOX");
+        let (_, html, _) = admin.get("/admin/mailbox").await;
+        assert!(html.contains("id=\"password-set\"") && !html.contains("s3cret"));
+
+        // Switched off with the password left empty: the password stays.
+        let mut off = form("143", "");
+        off.retain(|(k, _)| *k != "enabled");
+        off.push(("security", "plain"));
+        let (s, _, _) = admin.post("/admin/mailbox", &off).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let saved = stored().await.expect("saved");
+        assert!(!saved.enabled);
+        assert_eq!(saved.imap.port, 143);
+        assert_eq!(saved.imap.password, "s3cret-码");
+
+        for who in ["agent1", "gm1", "sup1"] {
+            let b = Browser::login(&app, who).await;
+            assert_eq!(b.get("/admin/mailbox").await.0, StatusCode::FORBIDDEN);
+            assert_eq!(
+                b.post("/admin/mailbox", &form("993", "x")).await.0,
+                StatusCode::FORBIDDEN
+            );
+        }
+        assert_eq!(stored().await.expect("saved").imap.password, "s3cret-码");
+        for lang in ["zh-CN", "en"] {
+            let (_, html, _) = admin.get_in("/admin/mailbox", lang).await;
+            assert!(raw_keys(&html).is_empty(), "{:?}", raw_keys(&html));
+        }
+        app.stop().await;
+    }
+);
