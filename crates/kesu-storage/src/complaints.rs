@@ -394,14 +394,22 @@ fn queue_clause(w: &mut Where, actor: &Actor) {
 }
 
 fn visibility_clause(w: &mut Where, actor: &Actor) {
+    if let Some(sql) = visibility_sql(actor) {
+        w.raw(sql);
+    }
+}
+
+/// The condition on `c` (a `complaints` row) that keeps what the actor may
+/// see (R-OR-1); None when they see everything.
+pub(crate) fn visibility_sql(actor: &Actor) -> Option<String> {
     match actor.visibility() {
-        kesu_domain::access::Visibility::All => {}
-        kesu_domain::access::Visibility::Site(site) => w.raw(format!("c.site_id = {}", site.0)),
-        kesu_domain::access::Visibility::Department(d) => w.raw(format!(
+        kesu_domain::access::Visibility::All => None,
+        kesu_domain::access::Visibility::Site(site) => Some(format!("c.site_id = {}", site.0)),
+        kesu_domain::access::Visibility::Department(d) => Some(format!(
             "(c.department_id = {d} OR EXISTS (SELECT 1 FROM tasks t WHERE t.complaint_id = c.id AND t.department_id = {d}))",
             d = d.0
         )),
-        kesu_domain::access::Visibility::Nothing => w.raw("1 = 0".to_owned()),
+        kesu_domain::access::Visibility::Nothing => Some("1 = 0".to_owned()),
     }
 }
 

@@ -6,9 +6,10 @@
 use std::collections::HashSet;
 
 use jiff::Timestamp;
-use kesu_domain::{ComplaintId, UserId};
+use kesu_domain::{Actor, ComplaintId, UserId};
 use serde::Serialize;
 
+use crate::complaints::visibility_sql;
 use crate::{Db, Result, StorageError, ms, on_db};
 
 /// Another complaint shown beside this one.
@@ -22,8 +23,6 @@ pub struct RelatedRow {
     pub customer_name: String,
     pub customer_phone: Option<String>,
     pub customer_email: Option<String>,
-    pub site_id: Option<i64>,
-    pub department_id: Option<i64>,
 }
 
 /// Why a complaint is proposed as a possible duplicate.
@@ -46,7 +45,7 @@ impl Reason {
 }
 
 const RELATED_SELECT: &str = "SELECT c.id, c.number, c.state, c.received_at, c.description, cu.name AS customer_name, \
-    cu.phone AS customer_phone, cu.email AS customer_email, c.site_id, c.department_id \
+    cu.phone AS customer_phone, cu.email AS customer_email \
     FROM complaints c JOIN customers cu ON cu.id = c.customer_id";
 
 /// How many open complaints of the window are compared by their words.
@@ -62,6 +61,11 @@ fn words(terms: &str) -> HashSet<&str> {
         .split(' ')
         .filter(|w| w.chars().count() >= 2)
         .collect()
+}
+
+/// `AND` the actor's visibility, or nothing for those who see everything.
+fn visible_to(actor: &Actor) -> String {
+    visibility_sql(actor).map_or_else(String::new, |v| format!(" AND {v}"))
 }
 
 /// Whether two sets of words are much alike.
@@ -84,16 +88,18 @@ impl Db {
     /// The complaints complaint `id` may repeat, with why: the same
     /// customer's (by phone or e-mail) received within `window_days` before
     /// or after it, and open complaints of that window with much the same
-    /// words. Complaints already linked to it, merged into it or it was
-    /// merged into are left out. Newest first.
+    /// words; only those `actor` may see. Complaints already linked to it,
+    /// merged into it or it was merged into are left out. Newest first.
     ///
     /// # Errors
     /// The driver's error.
     pub async fn possible_duplicates(
         &self,
+        actor: &Actor,
         id: ComplaintId,
         window_days: i64,
     ) -> Result<Vec<(RelatedRow, Reason)>> {
+        let visible = visible_to(actor);
         let sql = "SELECT c.received_at, cu.phone, cu.email, COALESCE(s.terms, '') FROM complaints c \
                    JOIN customers cu ON cu.id = c.customer_id LEFT JOIN complaint_search s ON s.complaint_id = c.id WHERE c.id = $1";
         let Some((received_at, phone, email, terms)): Option<(
@@ -111,6 +117,7 @@ impl Db {
             AND NOT EXISTS (SELECT 1 FROM complaint_links l WHERE (l.a_id = $1 AND l.b_id = c.id) OR (l.b_id = $1 AND l.a_id = c.id)) \
             AND (c.merged_into_id IS NULL OR c.merged_into_id <> $1) \
             AND c.id <> COALESCE((SELECT m.merged_into_id FROM complaints m WHERE m.id = $1), 0)";
+        let unrelated = format!("{unrelated}{visible}");
         let sql = format!(
             "{RELATED_SELECT} WHERE {unrelated} AND c.received_at BETWEEN $2 AND $3 \
              AND c.customer_id IN (SELECT x.id FROM customers x WHERE x.phone = $4 UNION SELECT x.id FROM customers x WHERE x.email = $5) \
@@ -142,12 +149,11 @@ impl Db {
                 .map(|(other, _)| *other)
                 .take(20)
                 .collect();
-            for other in alike_ids {
-                let sql = format!("{RELATED_SELECT} WHERE c.id = $1");
-                if let Some(row) = on_db!(self, p => sqlx::query_as::<_, RelatedRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(other).fetch_optional(p).await)?
-                {
-                    found.push((row, Reason::SimilarWords));
-                }
+            if !alike_ids.is_empty() {
+                let ids: Vec<String> = alike_ids.iter().map(i64::to_string).collect();
+                let sql = format!("{RELATED_SELECT} WHERE c.id IN ({})", ids.join(","));
+                let rows: Vec<RelatedRow> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;
+                found.extend(rows.into_iter().map(|r| (r, Reason::SimilarWords)));
             }
         }
         found.sort_by_key(|(r, _)| std::cmp::Reverse(r.received_at));
@@ -175,14 +181,20 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// The complaints linked to complaint `id`, newest first.
+    /// The complaints linked to complaint `id` that `actor` may see, newest
+    /// first.
     ///
     /// # Errors
     /// The driver's error.
-    pub async fn linked_complaints(&self, id: ComplaintId) -> Result<Vec<RelatedRow>> {
+    pub async fn linked_complaints(
+        &self,
+        actor: &Actor,
+        id: ComplaintId,
+    ) -> Result<Vec<RelatedRow>> {
         let sql = format!(
-            "{RELATED_SELECT} WHERE c.id IN (SELECT b_id FROM complaint_links WHERE a_id = $1 UNION SELECT a_id FROM complaint_links WHERE b_id = $1) \
-             ORDER BY c.received_at DESC"
+            "{RELATED_SELECT} WHERE c.id IN (SELECT b_id FROM complaint_links WHERE a_id = $1 UNION SELECT a_id FROM complaint_links WHERE b_id = $1){} \
+             ORDER BY c.received_at DESC",
+            visible_to(actor)
         );
         Ok(
             on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.0).fetch_all(p).await)?,
@@ -190,13 +202,15 @@ impl Db {
     }
 
     /// The complaints merged into complaint `id` (their histories and
-    /// customers stay with them), newest first.
+    /// customers stay with them) that `actor` may see, newest first.
     ///
     /// # Errors
     /// The driver's error.
-    pub async fn merged_into(&self, id: ComplaintId) -> Result<Vec<RelatedRow>> {
-        let sql =
-            format!("{RELATED_SELECT} WHERE c.merged_into_id = $1 ORDER BY c.received_at DESC");
+    pub async fn merged_into(&self, actor: &Actor, id: ComplaintId) -> Result<Vec<RelatedRow>> {
+        let sql = format!(
+            "{RELATED_SELECT} WHERE c.merged_into_id = $1{} ORDER BY c.received_at DESC",
+            visible_to(actor)
+        );
         Ok(
             on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.0).fetch_all(p).await)?,
         )

@@ -7,7 +7,6 @@
 //! customer and names the survivor, which lists it).
 
 use kesu_domain::Actor;
-use kesu_domain::access::Visibility;
 use kesu_storage::related::{Reason, RelatedRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,15 +41,6 @@ pub struct Related {
     pub merged_from: Vec<RelatedView>,
 }
 
-fn may_see(actor: &Actor, row: &RelatedRow) -> bool {
-    match actor.visibility() {
-        Visibility::All => true,
-        Visibility::Site(site) => row.site_id == Some(site.0),
-        Visibility::Department(d) => row.department_id == Some(d.0),
-        Visibility::Nothing => false,
-    }
-}
-
 fn view(state: &AppState, actor: &Actor, row: &RelatedRow, reason: Option<Reason>) -> RelatedView {
     RelatedView {
         number: row.number.clone(),
@@ -80,24 +70,22 @@ pub async fn related(
     let id = kesu_domain::ComplaintId(id);
     let possible = if open {
         let window = state.db.policy().await?.duplicate_window_days;
-        state.db.possible_duplicates(id, window).await?
+        state.db.possible_duplicates(actor, id, window).await?
     } else {
         Vec::new()
     };
     let list = |rows: Vec<RelatedRow>| {
         rows.iter()
-            .filter(|r| may_see(actor, r))
             .map(|r| view(state, actor, r, None))
             .collect::<Vec<_>>()
     };
     Ok(Related {
         possible_duplicates: possible
             .iter()
-            .filter(|(r, _)| may_see(actor, r))
             .map(|(r, why)| view(state, actor, r, Some(*why)))
             .collect(),
-        linked: list(state.db.linked_complaints(id).await?),
-        merged_from: list(state.db.merged_into(id).await?),
+        linked: list(state.db.linked_complaints(actor, id).await?),
+        merged_from: list(state.db.merged_into(actor, id).await?),
     })
 }
 

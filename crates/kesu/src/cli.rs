@@ -508,14 +508,20 @@ async fn serve(
     Ok(())
 }
 
-/// How often the deadline sweep runs: `KESU_SWEEP_SECONDS` (default 15).
-fn sweep_every() -> std::time::Duration {
-    let secs = std::env::var("KESU_SWEEP_SECONDS")
+/// An interval in seconds from the environment variable `name`, within
+/// `1..=max`, else `default`.
+fn seconds_from_env(name: &str, default: u64, max: u64) -> std::time::Duration {
+    let secs = std::env::var(name)
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
-        .filter(|s| (1..=3600).contains(s))
-        .unwrap_or(15);
+        .filter(|s| (1..=max).contains(s))
+        .unwrap_or(default);
     std::time::Duration::from_secs(secs)
+}
+
+/// How often the deadline sweep runs: `KESU_SWEEP_SECONDS` (default 15).
+fn sweep_every() -> std::time::Duration {
+    seconds_from_env("KESU_SWEEP_SECONDS", 15, 3600)
 }
 
 /// At start and then every `every`: picks up a newly trained classification
@@ -572,12 +578,7 @@ async fn periodic_work(state: AppState, every: std::time::Duration) {
 
 /// How often the mailbox is polled: `KESU_MAIL_POLL_SECONDS` (default 60).
 fn mail_poll_every() -> std::time::Duration {
-    let secs = std::env::var("KESU_MAIL_POLL_SECONDS")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .filter(|s| (1..=86_400).contains(s))
-        .unwrap_or(60);
-    std::time::Duration::from_secs(secs)
+    seconds_from_env("KESU_MAIL_POLL_SECONDS", 60, 86_400)
 }
 
 /// Polls the mailbox the admin set up, at start and then every `every`:
