@@ -397,6 +397,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Integration {
             command: IntegrationCommand::Create { name, channel },
         } => {
+            let allowed = kesu_web::pages::integrations::INTEGRATION_CHANNELS;
+            if !allowed.iter().any(|c| c.as_str() == channel.trim()) {
+                let names: Vec<&str> = allowed.iter().map(|c| c.as_str()).collect();
+                bail!("--channel must be one of {}", names.join(", "));
+            }
             let (name, channel) =
                 kesu_web::pages::integrations::parse_integration(Some(&name), Some(&channel))
                     .map_err(|e| anyhow::anyhow!("{}", e.describe(kesu_web::i18n::Lang::En).1))?;
@@ -638,15 +643,23 @@ async fn index_unindexed(db: Db) {
     }
 }
 
-/// Removes expired sessions once an hour (any node may do it; it is idempotent).
+/// Hourly housekeeping (any node may do it; it is idempotent): removes
+/// expired sessions and the intake API's `Idempotency-Key`s past their
+/// 24-hour window.
 async fn sweep_sessions(db: Db) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match db.delete_expired_sessions(jiff::Timestamp::now()).await {
+        let now = jiff::Timestamp::now();
+        match db.delete_expired_sessions(now).await {
             Ok(n) if n > 0 => tracing::info!(sessions.removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        match db.forget_idempotency_keys(now).await {
+            Ok(n) if n > 0 => tracing::info!(keys.removed = n, "expired idempotency keys removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "idempotency key sweep failed"),
         }
     }
 }

@@ -74,8 +74,61 @@ kesu_storage::both_backends!(
             token.starts_with("ks_") && !token.contains(' '),
             "only the token is printed: {token:?}"
         );
+        // An integration key for the website: only the key is printed, and
+        // the list names it without the key.
+        let out = run(
+            &[
+                "integration",
+                "create",
+                "--name",
+                "官网",
+                "--channel",
+                "web",
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let key = text(&out.stdout).trim().to_owned();
+        assert!(
+            key.starts_with("ki_") && !key.contains(char::is_whitespace),
+            "{key:?}"
+        );
+        let out = run(&["integration", "list"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let listed = text(&out.stdout);
+        assert_eq!(listed.trim(), "官网\tweb\tnever used", "{listed}");
+        assert!(!listed.contains(&key));
         // Bad input: one clear line on stderr and a non-zero exit.
         for (args, stdin, says) in [
+            (
+                vec![
+                    "integration",
+                    "create",
+                    "--name",
+                    "官网",
+                    "--channel",
+                    "app",
+                ],
+                None,
+                "exists already",
+            ),
+            (
+                vec![
+                    "integration",
+                    "create",
+                    "--name",
+                    "小程序",
+                    "--channel",
+                    "phone",
+                ],
+                None,
+                "channel",
+            ),
+            (
+                vec!["integration", "create", "--name", " ", "--channel", "app"],
+                None,
+                "Name: is required",
+            ),
             (
                 vec!["user", "add", "wang", "--role", "agent", "--password-stdin"],
                 Some("another-password"),
