@@ -119,8 +119,34 @@ impl From<kesu_storage::StorageError> for FilingError {
 
 /// Where a mail goes.
 enum Target {
-    New { earlier: Option<String> },
+    /// A new complaint; `earlier` is a closed complaint the mail continues,
+    /// `mentions` one whose number it names but whose correspondent it is
+    /// not.
+    New {
+        earlier: Option<String>,
+        mentions: Option<String>,
+    },
     Open(String),
+}
+
+/// Whether `address` is the complaint's customer or has mailed in on it
+/// before.
+async fn known_sender(
+    state: &AppState,
+    row: &kesu_storage::complaints::ComplaintRow,
+    address: &str,
+) -> Result<bool, FilingError> {
+    let same = |a: &str| a.trim().eq_ignore_ascii_case(address.trim());
+    if row.customer_email.as_deref().is_some_and(same) {
+        return Ok(true);
+    }
+    let mails = state
+        .db
+        .complaint_mails(kesu_domain::ComplaintId(row.id))
+        .await?;
+    Ok(mails
+        .iter()
+        .any(|m| m.direction == "in" && m.outcome != "ignored_bounce" && same(&m.address)))
 }
 
 /// Files one raw mail. Idempotent: the same mail again returns
@@ -159,8 +185,8 @@ pub async fn file_mail(state: &AppState, raw: &[u8]) -> Result<Filed, FilingErro
     let (files, refused) = screen(state, &mail);
     match target {
         Target::Open(number) => add_to(state, &mail, message_id, &number, files, refused).await,
-        Target::New { earlier } => {
-            new_complaint(state, &mail, message_id, earlier, files, refused).await
+        Target::New { earlier, mentions } => {
+            new_complaint(state, &mail, message_id, earlier, mentions, files, refused).await
         }
     }
 }
@@ -191,6 +217,27 @@ async fn find_target(state: &AppState, mail: &InboundMail) -> Result<Target, Fil
     };
     let mut number = match mail.thread_key() {
         ThreadKey::ComplaintNumber(n) => match state.db.complaint(&n).await? {
+            // Numbers are sequential, so anyone can write one in a subject:
+            // only the complaint's own correspondents continue it that way
+            // (an answer to a Message-ID kesu sent proves itself). Another
+            // sender's mail becomes a complaint of its own naming the number,
+            // which staff may link or merge; nothing is added to a stranger's
+            // record.
+            Some(row) if !known_sender(state, &row, &mail.from.address).await? => {
+                let answered = by_ids(kesu_mail::thread_key(
+                    None,
+                    &mail.in_reply_to,
+                    &mail.references,
+                ))
+                .await?;
+                if answered.is_none() {
+                    return Ok(Target::New {
+                        earlier: None,
+                        mentions: Some(n),
+                    });
+                }
+                answered
+            }
             Some(_) => Some(n),
             // A number that is not ours (or mistyped): the ids may know.
             None => {
@@ -211,11 +258,19 @@ async fn find_target(state: &AppState, mail: &InboundMail) -> Result<Target, Fil
         };
         match row.state.as_str() {
             "merged" => number = row.merged_into_number,
-            "closed" => return Ok(Target::New { earlier: Some(n) }),
+            "closed" => {
+                return Ok(Target::New {
+                    earlier: Some(n),
+                    mentions: None,
+                });
+            }
             _ => return Ok(Target::Open(n)),
         }
     }
-    Ok(Target::New { earlier: None })
+    Ok(Target::New {
+        earlier: None,
+        mentions: None,
+    })
 }
 
 async fn ignore(
@@ -226,8 +281,16 @@ async fn ignore(
     outcome: Outcome,
 ) -> Result<Filed, FilingError> {
     let number = match target {
-        Target::Open(n) | Target::New { earlier: Some(n) } => Some(n),
-        Target::New { earlier: None } => None,
+        // Nothing is added for these: naming the complaint only links the
+        // record (a bounce of kesu's answer names its number).
+        Target::Open(n)
+        | Target::New {
+            earlier: Some(n), ..
+        }
+        | Target::New {
+            mentions: Some(n), ..
+        } => Some(n),
+        Target::New { .. } => None,
     };
     let complaint = match &number {
         Some(n) => state
@@ -351,6 +414,7 @@ async fn new_complaint(
     mail: &InboundMail,
     message_id: String,
     earlier: Option<String>,
+    mentions: Option<String>,
     mut files: Vec<FileIn>,
     refused: Vec<Refused>,
 ) -> Result<Filed, FilingError> {
@@ -372,6 +436,10 @@ async fn new_complaint(
     let mut description = String::new();
     if let Some(n) = &earlier {
         description.push_str(&t(Lang::Zh, "mail.earlier_complaint").replace("%{number}", n));
+        description.push_str("\n\n");
+    }
+    if let Some(n) = &mentions {
+        description.push_str(&t(Lang::Zh, "mail.mentions_complaint").replace("%{number}", n));
         description.push_str("\n\n");
     }
     let subject = clean_text(&mail.subject);

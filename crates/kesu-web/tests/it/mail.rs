@@ -23,13 +23,18 @@ fn fixture(name: &str) -> Vec<u8> {
 /// A mail written by Python's email package: `args` are
 /// (message id, subject, in-reply-to, body, attachment size, attachment name).
 fn python_mail(args: &[&str]) -> Vec<u8> {
+    python_mail_from("张三 <zhangsan@example.com>", args)
+}
+
+/// [`python_mail`] from another sender.
+fn python_mail_from(from: &str, args: &[&str]) -> Vec<u8> {
     let script = r#"
-import sys
+import os, sys
 from email.message import EmailMessage
 from email.policy import SMTP
 mid, subject, irt, body, size, name = sys.argv[1:7]
 m = EmailMessage(policy=SMTP)
-m["From"] = "张三 <zhangsan@example.com>"
+m["From"] = os.environ.get("MAIL_FROM", "张三 <zhangsan@example.com>")
 m["To"] = "kefu@kesu.example"
 m["Subject"] = subject
 m["Message-ID"] = mid
@@ -44,6 +49,7 @@ sys.stdout.buffer.write(m.as_bytes())
     let out = Command::new("python3")
         .args(["-c", script])
         .args(args)
+        .env("MAIL_FROM", from)
         .output()
         .expect("python3 runs");
     assert!(
@@ -221,6 +227,66 @@ kesu_storage::both_backends!(
                 .iter()
                 .any(|e| e["kind"] == "contact_logged" && e.to_string().contains("上门检修")),
             "the reply is in the history"
+        );
+
+        // Numbers are sequential: a stranger naming one in the subject adds
+        // nothing to that complaint; the mail is a complaint of its own that
+        // names the number for staff to link or merge.
+        let before = app.history(&number).await.len();
+        let stranger = python_mail_from(
+            "李四 <lisi@example.net>",
+            &[
+                "<stranger-1@example.net>",
+                &format!("Re: [{number}] 我也要投诉"),
+                "",
+                "这是我自己的事：我家冰箱也不制冷。",
+                "0",
+                "",
+            ],
+        );
+        let filed = file_mail(&state, &stranger).await.expect("filed");
+        assert_eq!(filed.outcome, Outcome::NewComplaint, "{filed:?}");
+        let theirs = filed.number.clone().expect("a number");
+        assert_ne!(theirs, number);
+        assert_eq!(app.history(&number).await.len(), before, "nothing added");
+        let seen = app.complaint("agent1", &theirs).await;
+        assert!(
+            seen["description"]
+                .as_str()
+                .is_some_and(|d| d.contains(&number) && d.contains("发件人不是该投诉的客户")),
+            "{seen}"
+        );
+        assert_eq!(seen["customer"]["email"], "lisi@example.net");
+        // The customer naming it continues it, and so does anyone answering
+        // a mail kesu sent (its Message-ID cannot be guessed).
+        let own = python_mail(&[
+            "<answer-2@mail.example.com>",
+            &format!("[{number}] 还有一张照片"),
+            "",
+            "照片稍后补上。",
+            "0",
+            "",
+        ]);
+        let added = file_mail(&state, &own).await.expect("filed");
+        assert_eq!(
+            (added.outcome, added.number.as_deref()),
+            (Outcome::Added, Some(number.as_str()))
+        );
+        let forwarded = python_mail_from(
+            "张太太 <zhangtaitai@example.org>",
+            &[
+                "<spouse-1@example.org>",
+                &format!("Re: [{number}] 补充"),
+                &ours,
+                "我是张先生的爱人，下午家里有人。",
+                "0",
+                "",
+            ],
+        );
+        let added = file_mail(&state, &forwarded).await.expect("filed");
+        assert_eq!(
+            (added.outcome, added.number.as_deref()),
+            (Outcome::Added, Some(number.as_str()))
         );
 
         // A customer without an e-mail address cannot be answered by mail.
