@@ -1,8 +1,10 @@
 //! Filing one received mail.
 //!
-//! Where it goes: a mail whose subject carries a complaint number, or that
-//! answers a Message-ID kesu received or sent, continues that complaint as
-//! a `customer_wrote` event. A merged complaint passes the mail on to the
+//! Where it goes: a mail that answers a Message-ID kesu received or sent,
+//! or whose subject carries a complaint number and whose sender is that
+//! complaint's customer (or has mailed in on it), continues that complaint
+//! as a `customer_wrote` event. Another sender naming a number gets a
+//! complaint of its own that names it. A merged complaint passes the mail on to the
 //! complaint it was merged into. A closed complaint is done: a real desk
 //! opens a new complaint for a customer who writes again after the close
 //! (the matter came back, or it is a new one) and names the earlier number
