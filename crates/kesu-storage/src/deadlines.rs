@@ -706,7 +706,10 @@ async fn recipients(
 }
 
 /// An active user and their notice e-mail; None when inactive or gone.
-async fn active_with_email(tx: &mut Tx, user: i64) -> Result<Option<(i64, Option<String>)>> {
+pub(crate) async fn active_with_email(
+    tx: &mut Tx,
+    user: i64,
+) -> Result<Option<(i64, Option<String>)>> {
     let email: Option<Option<String>> = on_tx!(tx, c => sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND active = TRUE")
         .bind(user)
         .fetch_optional(c)
@@ -714,7 +717,7 @@ async fn active_with_email(tx: &mut Tx, user: i64) -> Result<Option<(i64, Option
     Ok(email.map(|e| (user, e)))
 }
 
-async fn by_role(
+pub(crate) async fn by_role(
     tx: &mut Tx,
     role: &str,
     department: Option<i64>,

@@ -4,7 +4,65 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::{Db, Result, ms, on_db};
+use crate::deadlines::{NoticePayload, active_with_email, by_role, notify};
+use crate::{Db, Result, Tx, ms, on_db, on_tx};
+
+/// Tells whoever handles a complaint — its assignee, else the customer
+/// service of its site — of something that needs a person (a bounced mail
+/// to the customer, …), once per `key`: the notice's key is `key` and the
+/// user. Returns how many notices were written.
+///
+/// # Errors
+/// The driver's error.
+pub async fn notify_handlers(
+    tx: &mut Tx,
+    complaint: i64,
+    key: &str,
+    kind: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let sql = "SELECT number, assignee_id, site_id FROM complaints WHERE id = $1";
+    let Some((number, assignee, site)): Option<(String, Option<i64>, Option<i64>)> =
+        on_tx!(tx, c => sqlx::query_as(sql).bind(complaint).fetch_optional(c).await)?
+    else {
+        return Ok(0);
+    };
+    let mut users: Vec<i64> = match assignee {
+        Some(a) => active_with_email(tx, a)
+            .await?
+            .map(|(id, _)| id)
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    };
+    if users.is_empty() {
+        users = by_role(tx, "agent", None, site)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+    }
+    let payload = NoticePayload {
+        number,
+        clock: None,
+        due_at: None,
+        step: None,
+    };
+    let mut written = 0;
+    for user in users {
+        written += notify(
+            tx,
+            &format!("{key}:{user}"),
+            user,
+            Some(complaint),
+            kind,
+            &payload,
+            now,
+        )
+        .await?;
+    }
+    Ok(written)
+}
 
 /// One notice; `payload` is a `deadlines::NoticePayload` as JSON.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -76,6 +76,7 @@ pub fn notice_sentence(
         ("deadline_breached", Some(_)) => "notice.escalated",
         ("assigned", _) => "notice.assigned",
         ("urgent_after_hours", _) => "notice.urgent_after_hours",
+        ("mail_bounced", _) => "notice.mail_bounced",
         _ => "notice.other",
     };
     t(lang, key)

@@ -327,6 +327,18 @@ async fn ignore(
         detail.as_deref().map(|d| cut(d, 200)).as_deref(),
     )
     .await?;
+    // A bounce of mail to the customer: whoever handles the complaint must
+    // reach them another way, so they are told (once per bounce).
+    if let (Outcome::IgnoredBounce, Some(id)) = (&outcome, complaint) {
+        kesu_storage::notices::notify_handlers(
+            &mut tx,
+            id.0,
+            &format!("bounce:{message_id}"),
+            "mail_bounced",
+            state.now(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     tracing::info!(mail.outcome = outcome.as_str(), "mail ignored");
     Ok(Filed {

@@ -229,6 +229,31 @@ kesu_storage::both_backends!(
             "the reply is in the history"
         );
 
+        // The automatic answer bounces: nothing is filed, and customer
+        // service (nobody owns the complaint yet) hears of it in the bell.
+        let bounce = String::from_utf8(fixture("bounce.eml"))
+            .expect("ascii")
+            .replace(
+                "Message-ID: <bounce-0001@mx.kesu.example>",
+                &format!("Message-ID: <bounce-7@mx.kesu.example>\nIn-Reply-To: {ours}"),
+            );
+        let bounced = file_mail(&state, bounce.as_bytes()).await.expect("filed");
+        assert_eq!(
+            (bounced.outcome.clone(), bounced.number.as_deref()),
+            (Outcome::IgnoredBounce, Some(number.as_str()))
+        );
+        let again = file_mail(&state, bounce.as_bytes()).await.expect("filed");
+        assert!(matches!(again.outcome, Outcome::Duplicate(_)));
+        let agent_page = crate::pages::Browser::new(&app);
+        agent_page.login("agent1").await;
+        let (_, html, _) = agent_page.get("/notices").await;
+        assert_eq!(
+            html.matches(&format!("发给投诉 {number} 客户的邮件被退回"))
+                .count(),
+            1,
+            "{html}"
+        );
+
         // Numbers are sequential: a stranger naming one in the subject adds
         // nothing to that complaint; the mail is a complaint of its own that
         // names the number for staff to link or merge.

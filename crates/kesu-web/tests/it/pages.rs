@@ -9,13 +9,13 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, USERS, location, raw_keys};
 
 /// A browser-like client: keeps cookies, does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         kesu_notify::install_crypto_provider();
         let http = reqwest::Client::builder()
             .cookie_store(true)
@@ -29,7 +29,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String, HeaderMap) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String, HeaderMap) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -59,7 +59,7 @@ impl Browser {
         (s, r.text().await.unwrap_or_default(), h)
     }
 
-    async fn login(&self, username: &str) {
+    pub(crate) async fn login(&self, username: &str) {
         let (s, _, h) = self
             .post(
                 "/login",
