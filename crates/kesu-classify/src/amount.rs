@@ -544,6 +544,35 @@ const MONEY_NOUNS_AFTER: &[&str] = &[
     "的货",
     "的东西",
     "的红包",
+    // A price before what was bought (`8999的笔记本`).
+    "的笔记本",
+    "的电脑",
+    "的手机",
+    "的平板",
+    "的相机",
+    "的冰箱",
+    "的空调",
+    "的洗衣机",
+    "的电视",
+    "的热水器",
+    "的床垫",
+    "的沙发",
+    "的衣服",
+    "的外套",
+    "的羽绒服",
+    "的鞋",
+    "的包",
+    "的手表",
+    "的项链",
+    "的戒指",
+    "的套餐",
+    "的课",
+    "的年卡",
+    "的会员",
+    "的机票",
+    "的电动车",
+    "的自行车",
+    "的婴儿车",
 ];
 
 fn money_by_context(chars: &[char], start: usize, e: &Expr) -> bool {
@@ -662,6 +691,8 @@ mod tests {
     #[test]
     fn amounts_are_found_in_running_text() {
         assert_eq!(found("花了一万二换的涡轮"), vec![12_000.0]);
+        assert_eq!(found("8999的笔记本三天就闪屏"), vec![8_999.0]);
+        assert_eq!(found("拨打10086的客服电话"), Vec::<f64>::new());
         assert_eq!(found("标价198，结账收了我238"), vec![198.0, 238.0]);
         assert_eq!(
             found("报了个5k的寒假班，又加了1.2w"),

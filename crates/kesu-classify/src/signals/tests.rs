@@ -109,6 +109,10 @@ fn repeat_fault_needs_a_count_or_a_refusal() {
     fires("问题反复出现，修了好几次", Signal::RepeatFault);
     fires("修好没几天又坏了，我不接受再修", Signal::RepeatFault);
     fires("客服电话打了八次，每次都说在处理", Signal::RepeatFault);
+    fires(
+        "8月份补过一次，9月底又补过一次，一下雨又漏",
+        Signal::RepeatFault,
+    );
     silent("电梯刚修完又坏了 修了个寂寞", Signal::RepeatFault);
     silent("已经来修过一次了，希望这次能彻底修好", Signal::RepeatFault);
     silent("你们这是第几次了", Signal::RepeatFault);
@@ -204,6 +208,8 @@ fn extreme_fires_on_threats_of_violence_sit_ins_and_banners() {
     fires("扬言要带汽油来网点同归于尽", Signal::Extreme);
     fires("把车开到店门口堵着，谁也别想进出", Signal::Extreme);
     fires("不给钱就天天来闹，让你们做不成生意", Signal::Extreme);
+    fires("再拖下去我就带几个人过去砸了", Signal::Extreme);
+    silent("快递员说仓库的货架被砸了", Signal::Extreme);
     silent("她不会去拉横幅也不会去闹", Signal::Extreme);
     silent("跳楼价大甩卖", Signal::Extreme);
     silent("下水道一直堵着", Signal::Extreme);
