@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use kesu_storage::testing::Backend;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
