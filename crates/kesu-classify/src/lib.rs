@@ -26,6 +26,7 @@
 pub mod amount;
 pub mod category;
 pub mod eval;
+pub mod keywords;
 mod matcher;
 mod normalize;
 pub mod search;
@@ -47,6 +48,9 @@ use crate::normalize::{Normalized, is_han};
 
 /// The labelled complaints the shipped model learns from (corpus SCHEMA format).
 pub const SHIPPED_TRAINING_DATA: &str = include_str!("../data/train.jsonl");
+
+/// The blind holdout (never trained on), for measuring a trained model.
+pub const SHIPPED_HOLDOUT_DATA: &str = include_str!("../data/holdout.jsonl");
 
 static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
 

@@ -217,6 +217,18 @@ pub struct Proposed {
     pub severity: Severity,
     /// Each signal that fired and the words that fired it.
     pub signals: Vec<(Signal, String)>,
+    /// The desk's sub-category below the best category whose keyword
+    /// phrases the words match best, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<ProposedSubcategory>,
+}
+
+/// A sub-category proposed by its keyword phrases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProposedSubcategory {
+    pub code: String,
+    /// Its phrases found in the complaint's words.
+    pub phrases: Vec<String>,
 }
 
 /// A registration detail that can be corrected after registration.

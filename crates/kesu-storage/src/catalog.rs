@@ -14,6 +14,21 @@ pub struct Category {
     pub name_zh: String,
     pub name_en: String,
     pub active: bool,
+    /// A sub-category's keyword phrases, one per line (empty for the
+    /// shipped categories, whose rules live in kesu-classify).
+    pub keywords: String,
+}
+
+impl Category {
+    /// The keyword phrases, in order.
+    pub fn keyword_list(&self) -> Vec<String> {
+        self.keywords
+            .lines()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// The shipped default taxonomy (corpus SCHEMA): code, 中文, English.
@@ -50,14 +65,14 @@ impl Db {
     /// # Errors
     /// The driver's error.
     pub async fn categories(&self) -> Result<Vec<Category>> {
-        let sql = "SELECT id, code, parent_code, name_zh, name_en, active FROM categories ORDER BY active DESC, position, id";
+        let sql = "SELECT id, code, parent_code, name_zh, name_en, active, keywords FROM categories ORDER BY active DESC, position, id";
         Ok(on_db!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     /// # Errors
     /// The driver's error.
     pub async fn category(&self, code: &str) -> Result<Option<Category>> {
-        let sql = "SELECT id, code, parent_code, name_zh, name_en, active FROM categories WHERE code = $1";
+        let sql = "SELECT id, code, parent_code, name_zh, name_en, active, keywords FROM categories WHERE code = $1";
         Ok(on_db!(self, p => sqlx::query_as(sql).bind(code).fetch_optional(p).await)?)
     }
 

@@ -35,6 +35,7 @@ pub mod related;
 pub mod search;
 pub mod settings;
 pub mod setup;
+pub mod taxonomy;
 pub mod templates;
 pub mod testing;
 

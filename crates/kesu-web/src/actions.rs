@@ -291,6 +291,14 @@ pub async fn intake(
             same_product_recently,
         },
     );
+    // Below the best category, the desk's sub-category its words name.
+    proposal.subcategory = crate::learning::propose_subcategory(
+        state,
+        proposal.categories.first().map(|(c, _)| c.as_str()),
+        &description,
+        restatement.as_deref(),
+    )
+    .await?;
     // A forwarded case is major by default (R-CL-2), the forwarding body
     // the reason.
     if let Some(f) = &forwarded {
@@ -423,6 +431,7 @@ pub fn propose(
             .iter()
             .map(|h| (h.signal, h.phrase.clone()))
             .collect(),
+        subcategory: None,
     }
 }
 

@@ -130,7 +130,10 @@ impl Failure {
                     &t(lang, &format!("action.{}", action.as_str())),
                 ),
             Failure::Refused(r) => t(lang, &format!("refusal.{}", r.code())),
-            Failure::Duplicate(what) => t(lang, "error.duplicate_detail").replace("%{what}", what),
+            Failure::Duplicate(what) => t(lang, "error.duplicate_detail").replace(
+                "%{what}",
+                &duplicate_field(what, lang).unwrap_or_else(|| what.clone()),
+            ),
             other => t(lang, &format!("error.{}_detail", other.code())),
         };
         (title, detail)
@@ -218,6 +221,17 @@ pub async fn render_failures(req: Request, next: Next) -> Response {
     res
 }
 
+/// The label of the field a duplicate names, when it names one (a
+/// constraint's name has no label).
+fn duplicate_field(what: &str, lang: Lang) -> Option<String> {
+    if what.is_empty() || !what.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return None;
+    }
+    let key = format!("field.{what}");
+    let label = t(lang, &key);
+    (!label.ends_with(&key)).then_some(label)
+}
+
 fn problem(f: &Failure, lang: Lang) -> Response {
     let (title, detail) = f.describe(lang);
     let mut body = json!({
@@ -228,6 +242,12 @@ fn problem(f: &Failure, lang: Lang) -> Response {
     });
     if let Failure::Invalid(e) = f {
         body["field"] = json!(e.field);
+    }
+    // A duplicate named by a field (not by a constraint) says which.
+    if let Failure::Duplicate(what) = f
+        && duplicate_field(what, lang).is_some()
+    {
+        body["field"] = json!(what);
     }
     let mut res = (f.status(), body.to_string()).into_response();
     res.headers_mut().insert(

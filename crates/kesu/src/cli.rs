@@ -391,7 +391,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let db = open(&cli.global).await?;
             let added = db.load_template(&name, jiff::Timestamp::now()).await?;
-            println!("template {name} loaded: {added} departments added");
+            println!(
+                "template {name} loaded: {} departments and {} sub-categories added",
+                added.departments, added.subcategories
+            );
             Ok(())
         }
         Command::Integration {
@@ -546,7 +549,10 @@ async fn periodic_work(state: AppState, every: std::time::Duration) {
         // confirmations (checked every ten minutes), picked up by every node.
         if last_training_check.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(600)) {
             last_training_check = Some(std::time::Instant::now());
-            if let Err(e) = kesu_web::learning::retrain_if_due(&state, now, 50).await {
+            if let Err(e) =
+                kesu_web::learning::retrain_if_due(&state, now, kesu_web::learning::RETRAIN_EVERY)
+                    .await
+            {
                 tracing::warn!(error = %e, "retraining the classification model failed");
             }
         }

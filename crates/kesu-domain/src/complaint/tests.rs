@@ -838,6 +838,7 @@ fn a_proposed_major_stands_until_classified_and_downgrading_it_needs_a_reason() 
             categories: vec![("repair_quality".into(), 87)],
             severity: Severity::Major,
             signals: vec![(Signal::Compensation, "要求赔偿".into())],
+            subcategory: None,
         },
     });
     assert_eq!(c.severity, Severity::Major);
@@ -852,6 +853,7 @@ fn a_proposed_major_stands_until_classified_and_downgrading_it_needs_a_reason() 
             categories: vec![("delay".into(), 60)],
             severity: Severity::General,
             signals: vec![],
+            subcategory: None,
         },
     })
     .unwrap_or_default();

@@ -413,11 +413,15 @@ pub struct CategoryView {
     pub name_zh: String,
     pub name_en: String,
     pub active: bool,
+    /// A sub-category's keyword phrases (empty for the shipped categories,
+    /// whose rules come with the classification engine).
+    pub keywords: Vec<String>,
 }
 
 impl From<Category> for CategoryView {
     fn from(c: Category) -> Self {
         CategoryView {
+            keywords: c.keyword_list(),
             code: c.code,
             parent_code: c.parent_code,
             name_zh: c.name_zh,
@@ -447,10 +451,85 @@ pub async fn list_categories(
 #[derive(Deserialize, ToSchema)]
 pub struct CategoryIn {
     pub code: Option<String>,
-    /// Parent category code, for a sub-category.
+    /// Parent category code, for a sub-category: one of the shipped
+    /// categories (the tree is one level deep).
     pub parent: Option<String>,
     pub name_zh: Option<String>,
     pub name_en: Option<String>,
+    /// A sub-category's keyword phrases (required with `parent`): a list,
+    /// or one text with a phrase per line (or separated by `,`, `，`, `、`).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub keywords: Option<serde_json::Value>,
+}
+
+/// The most keyword phrases a sub-category has, and their length.
+const MAX_KEYWORDS: usize = 40;
+const KEYWORD_CHARS: usize = 20;
+
+/// A sub-category's keyword phrases: a JSON list or a text (one per line,
+/// or separated by commas or 、), trimmed, without repeats.
+///
+/// # Errors
+/// 422 naming `keywords`: none, too many, one too long or with control
+/// characters, or not text.
+pub fn parse_keywords(raw: Option<&serde_json::Value>) -> Result<Vec<String>, Failure> {
+    use serde_json::Value;
+    let pieces: Vec<String> = match raw {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s
+            .split(['\n', ',', '，', '、', ';', '；'])
+            .map(str::to_owned)
+            .collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| invalid("keywords", InputProblem::UnknownValue))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(invalid("keywords", InputProblem::UnknownValue)),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for p in pieces {
+        let Some(p) = kesu_domain::input::text("keywords", Some(&p), KEYWORD_CHARS, false)? else {
+            continue;
+        };
+        if p.contains(['\n', '\t']) {
+            return Err(invalid("keywords", InputProblem::ControlCharacters));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    if out.is_empty() {
+        return Err(invalid("keywords", InputProblem::Missing));
+    }
+    if out.len() > MAX_KEYWORDS {
+        return Err(invalid(
+            "keywords",
+            InputProblem::TooLong { max: MAX_KEYWORDS },
+        ));
+    }
+    Ok(out)
+}
+
+/// The parent a new sub-category may have: an active shipped category.
+///
+/// # Errors
+/// 422 naming `parent`.
+async fn parse_parent(state: &AppState, raw: &str) -> Result<String, Failure> {
+    if !kesu_storage::taxonomy::is_shipped_root(raw) {
+        return Err(invalid("parent", InputProblem::UnknownValue));
+    }
+    state
+        .db
+        .category(raw)
+        .await?
+        .filter(|c| c.active)
+        .map(|c| c.code)
+        .ok_or_else(|| invalid("parent", InputProblem::UnknownValue))
 }
 
 /// Add a category (admin).
@@ -477,21 +556,36 @@ pub async fn create_category_from(state: &AppState, i: CategoryIn) -> Result<Cat
     let name_zh = kesu_domain::input::required_text("name_zh", i.name_zh.as_deref(), 60)?;
     let name_en = kesu_domain::input::text("name_en", i.name_en.as_deref(), 60, false)?
         .unwrap_or_else(|| name_zh.clone());
-    let parent = match i.parent.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(p) => Some(
+    let (parent, keywords) = match i.parent.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(p) => (
+            Some(parse_parent(state, p).await?),
+            parse_keywords(i.keywords.as_ref())?,
+        ),
+        None => (None, Vec::new()),
+    };
+    // A taken code is refused by name, before anything is written.
+    let taken = || Failure::Duplicate("code".to_owned());
+    if state.db.category(&code).await?.is_some() {
+        return Err(taken());
+    }
+    let created = match &parent {
+        Some(p) => {
             state
                 .db
-                .category(p)
-                .await?
-                .ok_or_else(|| invalid("parent", InputProblem::UnknownValue))?
-                .code,
-        ),
-        None => None,
+                .create_subcategory(&code, p, &name_zh, &name_en, &keywords)
+                .await
+        }
+        None => {
+            state
+                .db
+                .create_category(&code, None, &name_zh, &name_en)
+                .await
+        }
     };
-    let id = state
-        .db
-        .create_category(&code, parent.as_deref(), &name_zh, &name_en)
-        .await?;
+    let id = created.map_err(|e| match e {
+        kesu_storage::StorageError::Duplicate(_) => taken(),
+        e => e.into(),
+    })?;
     Ok(Category {
         id,
         code,
@@ -499,7 +593,29 @@ pub async fn create_category_from(state: &AppState, i: CategoryIn) -> Result<Cat
         name_zh,
         name_en,
         active: true,
+        keywords: keywords.join("\n"),
     })
+}
+
+/// Replaces a sub-category's keyword phrases (shared with the admin page).
+///
+/// # Errors
+/// 404 for a code that is no sub-category, 422 for bad phrases.
+pub async fn set_keywords_from(
+    state: &AppState,
+    code: &str,
+    raw: Option<&serde_json::Value>,
+) -> Result<Category, Failure> {
+    let mut category = state
+        .db
+        .category(code)
+        .await?
+        .filter(|c| c.parent_code.is_some())
+        .ok_or(Failure::NotFound)?;
+    let keywords = parse_keywords(raw)?;
+    state.db.set_category_keywords(code, &keywords).await?;
+    category.keywords = keywords.join("\n");
+    Ok(category)
 }
 
 #[derive(Serialize, ToSchema)]

@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/departments/{id}/toggle", post(toggle_department))
         .route("/admin/users/{id}/toggle", post(toggle_user))
         .route("/admin/categories/{code}/toggle", post(toggle_category))
+        .route("/admin/categories/{code}/keywords", post(set_keywords))
 }
 
 pub struct DeptRow {
@@ -54,6 +55,8 @@ pub struct CategoryRow {
     pub name_en: String,
     pub parent: String,
     pub active: bool,
+    /// A sub-category's keyword phrases, joined by 、 (editable).
+    pub keywords: Option<String>,
 }
 
 #[derive(Template)]
@@ -200,12 +203,23 @@ async fn admin_page(
                 Field::new("code", ctx.t("field.code"), FieldKind::Text).required(),
                 Field::new("name_zh", ctx.t("field.name_zh"), FieldKind::Text).required(),
                 Field::new("name_en", ctx.t("field.name_en"), FieldKind::Text),
+                // One level deep: a sub-category goes below an active
+                // shipped category, which the engine's model knows.
                 Field::new("parent", ctx.t("field.parent"), FieldKind::Select).options(
                     categories
                         .iter()
-                        .filter(|c| c.parent_code.is_none())
+                        .filter(|c| c.active && kesu_storage::taxonomy::is_shipped_root(&c.code))
                         .map(|c| Opt::new(c.code.clone(), c.name_zh.clone()))
                         .collect(),
+                ),
+                Field::new(
+                    "keywords",
+                    format!(
+                        "{} ({})",
+                        ctx.t("field.keywords"),
+                        ctx.t("classifier.keywords_hint")
+                    ),
+                    FieldKind::TextArea,
                 ),
             ],
             false,
@@ -297,6 +311,7 @@ async fn admin_page(
                 name_en: c.name_en.clone(),
                 parent: c.parent_code.clone().unwrap_or_default(),
                 active: c.active,
+                keywords: c.parent_code.as_ref().map(|_| c.keyword_list().join("、")),
             })
             .collect(),
         sites,
@@ -435,6 +450,17 @@ async fn toggle_category(
     admin_form(&staff, body, &[]).await?;
     let c = state.db.category(&code).await?.ok_or(Failure::NotFound)?;
     state.db.set_category_active(&code, !c.active).await?;
+    Ok(saved())
+}
+
+async fn set_keywords(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(code): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let f = admin_form(&staff, body, &[]).await?;
+    org::set_keywords_from(&state, &code, f.get("keywords")).await?;
     Ok(saved())
 }
 

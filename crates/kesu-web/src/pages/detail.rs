@@ -285,6 +285,21 @@ fn describe(
                 "action.close"
             }),
             ("category", Value::String(s)) => names.category(s),
+            // A proposed sub-category: its name and the phrases that named it.
+            ("subcategory", Value::Object(sub)) => format!(
+                "{}（{}）",
+                names.category(sub.get("code").and_then(Value::as_str).unwrap_or_default()),
+                sub.get("phrases")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(|p| format!("“{p}”"))
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    })
+                    .unwrap_or_default()
+            ),
             ("signals", Value::Array(a)) if a.is_empty() => continue,
             ("signals", Value::Array(a)) => a
                 .iter()
@@ -968,19 +983,55 @@ async fn detail_page(
             size: format!("{:.1} KB", a.size as f64 / 1024.0),
         })
         .collect();
-    // The engine's proposal preselects the category until someone classifies.
-    let suggested = history
+    // The engine's proposal (its sub-category, else its best category)
+    // preselects the category until someone classifies.
+    let proposed = history
         .iter()
         .rev()
         .find(|e| e.kind == "classification_proposed")
         .and_then(
             |e| match serde_json::from_str::<kesu_domain::Event>(&e.payload) {
-                Ok(kesu_domain::Event::ClassificationProposed { proposed }) => {
-                    proposed.categories.first().map(|(c, _)| c.clone())
-                }
+                Ok(kesu_domain::Event::ClassificationProposed { proposed }) => Some(proposed),
                 _ => None,
             },
         );
+    let suggested = proposed.as_ref().and_then(|p| {
+        p.subcategory
+            .as_ref()
+            .map(|s| s.code.clone())
+            .or_else(|| p.categories.first().map(|(c, _)| c.clone()))
+    });
+    if let Some(p) = &proposed {
+        let mut shown = p
+            .categories
+            .first()
+            .map(|(c, pct)| format!("{} {pct}%", names.category(c)))
+            .unwrap_or_default();
+        if let Some(sub) = &p.subcategory {
+            shown = format!("{shown} › {}", names.category(&sub.code));
+        }
+        let at = facts.len().min(4);
+        facts.insert(at, (ctx.t("classifier.proposal"), shown));
+        // Who confirmed or corrected it: the person of the last classification.
+        let chosen = history.iter().rev().find_map(|e| {
+            (e.kind == "classified")
+                .then(|| serde_json::from_str::<Value>(&e.payload).ok())
+                .flatten()
+                .and_then(|v| v["category"].as_str().map(str::to_owned))
+                .map(|c| (c, e.actor_name.clone().unwrap_or_default()))
+        });
+        if let (Some((chosen, by)), Some(proposed_code)) = (chosen, suggested.as_deref()) {
+            let verdict = if chosen == proposed_code {
+                ctx.t("classifier.confirmed_by").replace("%{name}", &by)
+            } else {
+                ctx.t("classifier.corrected_by")
+                    .replace("%{proposed}", &names.category(proposed_code))
+                    .replace("%{chosen}", &names.category(&chosen))
+                    .replace("%{name}", &by)
+            };
+            facts.insert(at + 1, (ctx.t("classifier.verdict"), verdict));
+        }
+    }
     let forms = action_forms(
         &state,
         &ctx,

@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod calendar;
 pub mod channels;
+pub mod classifier;
 pub mod deadline_policy;
 pub mod detail;
 pub mod duty;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(mailbox::router())
         .merge(duty::router())
         .merge(integrations::router())
+        .merge(classifier::router())
 }
 
 /// Where a signed-in person starts: an admin on the settings (where a new

@@ -174,7 +174,7 @@ both_backends!(
         let admin = app.client("admin1");
         let department = json!({"code": "parts", "name": "备品部"});
         let user = json!({"username": "mgr_parts", "display_name": "备品孙经理", "password": "secret-password", "roles": ["manager"], "department": "parts"});
-        let category = json!({"code": "parts_shortage", "parent": "delay", "name_zh": "缺件", "name_en": "Parts shortage"});
+        let category = json!({"code": "parts_shortage", "parent": "delay", "name_zh": "缺件", "name_en": "Parts shortage", "keywords": ["缺件", "等配件"]});
 
         for other in ["agent1", "mgr_service", "gm1", "sup1"] {
             let client = app.client(other);

@@ -16,4 +16,5 @@ mod mail;
 mod notify;
 mod pages;
 mod portal;
+mod taxonomy;
 mod two_nodes;

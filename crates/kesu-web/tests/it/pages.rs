@@ -389,6 +389,7 @@ kesu_storage::both_backends!(
             } else {
                 pages.push("/admin".to_owned());
                 pages.push("/admin/integrations".to_owned());
+                pages.push("/admin/classifier".to_owned());
             }
             for p in &pages {
                 let (s, html, _) = b.get(p).await;
@@ -423,12 +424,14 @@ kesu_storage::both_backends!(
                 }
             }
             if !admin {
-                assert_eq!(
-                    b.get("/admin").await.0,
-                    StatusCode::FORBIDDEN,
-                    "{} may not configure",
-                    u.username
-                );
+                for p in ["/admin", "/admin/classifier"] {
+                    assert_eq!(
+                        b.get(p).await.0,
+                        StatusCode::FORBIDDEN,
+                        "{} may not configure {p}",
+                        u.username
+                    );
+                }
             }
         }
         // The supervisor sees the phone masked on the page.
