@@ -37,6 +37,7 @@ pub mod settings;
 pub mod setup;
 pub mod templates;
 pub mod testing;
+pub mod wechat;
 
 pub use testing::Backend;
 
