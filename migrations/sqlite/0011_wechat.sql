@@ -8,12 +8,12 @@ ALTER TABLE customers ADD COLUMN wechat_openid TEXT;
 CREATE UNIQUE INDEX customers_wechat_openid ON customers (wechat_openid);
 
 -- One row per message WeChat delivered, keyed by its MsgId (an event by
--- `event:<openid>:<CreateTime>`), claimed in the transaction that files it:
--- WeChat retries a message it got no answer to within 5 s, and a retry
--- (also a concurrent one) finds the row and gets the stored answer again.
--- `outcome` is new_complaint, added, welcome, unsupported, limited or
--- ignored; `reply` is the text answered. The rows of the last hour count a
--- follower's messages for the flood limit.
+-- `event:<Event>:<openid>:<CreateTime>`), claimed in the transaction that
+-- files it: WeChat retries a message it got no answer to within 5 s, and a
+-- retry (also a concurrent one) finds the row and gets the stored answer
+-- again. `outcome` is new_complaint, added, welcome, unsupported, limited
+-- or ignored; `reply` is the text answered. The rows of the last hour
+-- count a follower's messages for the flood limit.
 CREATE TABLE wechat_messages (
     id INTEGER PRIMARY KEY,
     msg_key TEXT NOT NULL UNIQUE,

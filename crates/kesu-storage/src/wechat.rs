@@ -28,7 +28,7 @@ pub const WECHAT_KEY: &str = "wechat";
 /// One message WeChat delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct WeChatMessageRow {
-    /// The MsgId, or `event:<openid>:<CreateTime>` for an event.
+    /// The MsgId, or `event:<Event>:<openid>:<CreateTime>` for an event.
     pub msg_key: String,
     pub openid: String,
     /// WeChat's `MsgType` (`text`, `image`, `event`, …).

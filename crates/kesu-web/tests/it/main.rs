@@ -17,3 +17,4 @@ mod notify;
 mod pages;
 mod portal;
 mod two_nodes;
+mod wechat;
