@@ -61,22 +61,16 @@ impl WeChatMpConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut check = Checker::new("WeChat Official Account");
         check.text("app_id", &self.app_id);
-        if !self.app_id.trim().is_empty()
-            && !(self.app_id.len() == 18
-                && self.app_id.starts_with("wx")
-                && self.app_id.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
+        let alnum =
+            |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        let app_id = self.app_id.as_str();
+        let well_formed = app_id.starts_with("wx") && alnum(app_id, 18);
+        if !app_id.trim().is_empty() && !well_formed {
             check.fail("app_id", "must be wx followed by 16 letters or digits");
         }
         check.secret("app_secret", &self.app_secret);
-        if !self.app_secret.expose().trim().is_empty()
-            && !(self.app_secret.expose().len() == 32
-                && self
-                    .app_secret
-                    .expose()
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric()))
-        {
+        let secret = self.app_secret.expose();
+        if !secret.trim().is_empty() && !alnum(secret, 32) {
             check.fail("app_secret", "must be 32 letters or digits");
         }
         check.base_url("base_url", self.base_url.as_deref());

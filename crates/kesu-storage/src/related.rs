@@ -102,13 +102,10 @@ impl Db {
         let visible = visible_to(actor);
         let sql = "SELECT c.received_at, cu.phone, cu.email, cu.wechat_openid, COALESCE(s.terms, '') FROM complaints c \
                    JOIN customers cu ON cu.id = c.customer_id LEFT JOIN complaint_search s ON s.complaint_id = c.id WHERE c.id = $1";
-        let Some((received_at, phone, email, openid, terms)): Option<(
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-        )> = on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_optional(p).await)?
+        /// Received at, phone, e-mail, WeChat openid, search terms.
+        type Own = (i64, Option<String>, Option<String>, Option<String>, String);
+        let Some((received_at, phone, email, openid, terms)): Option<Own> =
+            on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_optional(p).await)?
         else {
             return Ok(Vec::new());
         };

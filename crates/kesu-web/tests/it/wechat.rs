@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kesu_storage::Backend;
 use kesu_storage::wechat::WECHAT_KEY;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -21,9 +20,9 @@ const APP_SECRET: &str = "0123456789abcdef0123456789abcdef";
 /// WeChat's signature as its documentation gives it: the three strings
 /// sorted, joined, SHA-1, lower-case hex.
 fn wechat_signature(token: &str, timestamp: &str, nonce: &str) -> String {
-    let mut parts = vec![token.to_owned(), timestamp.to_owned(), nonce.to_owned()];
+    let mut parts = [token, timestamp, nonce];
     parts.sort();
-    hex::encode(sha1::Sha1::digest(parts.join("").as_bytes()))
+    hex::encode(sha1::Sha1::digest(parts.concat().as_bytes()))
 }
 
 static NONCE: AtomicU64 = AtomicU64::new(1_000);
@@ -178,6 +177,9 @@ kesu_storage::both_backends!(
             StatusCode::NOT_FOUND,
             "off"
         );
+        // The follower's openid is the endpoint's alone: no API field sets it.
+        let (_, doc, _) = app.anonymous().get("/api/openapi.json").await;
+        assert!(!doc.to_string().contains("wechat_openid"));
         app.stop().await;
     }
 );
