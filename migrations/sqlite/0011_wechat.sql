@@ -13,7 +13,10 @@ CREATE UNIQUE INDEX customers_wechat_openid ON customers (wechat_openid);
 -- retry (also a concurrent one) finds the row and gets the stored answer
 -- again. `outcome` is new_complaint, added, welcome, unsupported, limited
 -- or ignored; `reply` is the text answered. The rows of the last hour
--- count a follower's messages for the flood limit.
+-- count a follower's messages for the flood limit. A new complaint's
+-- tracking code is kept apart in `pending_code` (the reply names it as
+-- %{code}) only while WeChat may still retry, then forgotten: the code is
+-- otherwise stored only as a hash.
 CREATE TABLE wechat_messages (
     id INTEGER PRIMARY KEY,
     msg_key TEXT NOT NULL UNIQUE,
@@ -22,6 +25,8 @@ CREATE TABLE wechat_messages (
     outcome TEXT NOT NULL,
     complaint_id BIGINT REFERENCES complaints(id),
     reply TEXT NOT NULL,
+    pending_code TEXT,
     at BIGINT NOT NULL
 );
 CREATE INDEX wechat_messages_openid ON wechat_messages (openid, at);
+CREATE INDEX wechat_messages_pending ON wechat_messages (at) WHERE pending_code IS NOT NULL;

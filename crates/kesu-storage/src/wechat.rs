@@ -36,12 +36,15 @@ pub struct WeChatMessageRow {
     /// What it became (see the migration `0011_wechat.sql`).
     pub outcome: String,
     pub complaint_id: Option<i64>,
-    /// The text answered to the follower.
+    /// The text answered to the follower; a new complaint's tracking code
+    /// is `%{code}` in it.
     pub reply: String,
+    /// The tracking code while WeChat may still retry (then `None`).
+    pub pending_code: Option<String>,
     pub at: i64,
 }
 
-const FIELDS: &str = "msg_key, openid, msg_type, outcome, complaint_id, reply, at";
+const FIELDS: &str = "msg_key, openid, msg_type, outcome, complaint_id, reply, pending_code, at";
 
 /// Claims a delivered message: `true` when it is new (the row now exists
 /// with the outcome `receiving`, to be finished before the commit), `false`
@@ -79,18 +82,32 @@ pub async fn finish_message(
     outcome: &str,
     complaint: Option<ComplaintId>,
     reply: &str,
+    pending_code: Option<&str>,
 ) -> Result<()> {
-    let sql =
-        "UPDATE wechat_messages SET outcome = $1, complaint_id = $2, reply = $3 WHERE msg_key = $4";
+    let sql = "UPDATE wechat_messages SET outcome = $1, complaint_id = $2, reply = $3, pending_code = $4 WHERE msg_key = $5";
     on_tx!(tx, c => sqlx::query(sql)
         .bind(outcome)
         .bind(complaint.map(|c| c.0))
         .bind(reply)
+        .bind(pending_code)
         .bind(msg_key)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Forgets the tracking codes of messages received before `before` (WeChat
+/// no longer retries them).
+///
+/// # Errors
+/// The driver's error.
+pub async fn forget_pending_codes(tx: &mut Tx, before: Timestamp) -> Result<u64> {
+    let sql =
+        "UPDATE wechat_messages SET pending_code = NULL WHERE pending_code IS NOT NULL AND at < $1";
+    Ok(
+        on_tx!(tx, c => sqlx::query(sql).bind(ms(before)).execute(c).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Finds or creates the follower's customer row (named `name` when new;

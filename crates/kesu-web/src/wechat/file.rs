@@ -88,7 +88,7 @@ pub async fn receive(
     let key = msg.key();
     if let Some(before) = state.db.wechat_message(&key).await? {
         tracing::info!("WeChat message received before; same answer");
-        return Ok(before.reply);
+        return Ok(answer_text(before));
     }
     let now = state.now();
     if msg.msg_type == "event" {
@@ -152,10 +152,23 @@ async fn answer(
         drop(tx);
         return answered_before(state, key).await;
     }
-    stored::finish_message(&mut tx, key, outcome.as_str(), None, text).await?;
+    stored::finish_message(&mut tx, key, outcome.as_str(), None, text, None).await?;
     tx.commit().await?;
     tracing::info!(wechat.outcome = outcome.as_str(), "WeChat message answered");
     Ok(text.to_owned())
+}
+
+/// How long WeChat may retry a message (three retries, 5 s each, with
+/// margin): a new complaint's tracking code is kept for its answer that long.
+const RETRY_WINDOW: SignedDuration = SignedDuration::from_mins(2);
+
+/// A stored answer as sent: the tracking code in place while it is kept,
+/// else words saying it was sent before.
+fn answer_text(row: stored::WeChatMessageRow) -> String {
+    let code = row
+        .pending_code
+        .unwrap_or_else(|| zh("wechat.reply.code_sent_before"));
+    row.reply.replace("%{code}", &code)
 }
 
 /// The answer stored by the delivery that claimed the message first.
@@ -164,7 +177,7 @@ async fn answered_before(state: &AppState, key: &str) -> Result<String, Failure>
         .db
         .wechat_message(key)
         .await?
-        .map(|m| m.reply)
+        .map(answer_text)
         .ok_or(Failure::Internal(
             "a claimed WeChat message vanished".into(),
         ))
@@ -221,7 +234,8 @@ async fn file_text(
     // Locks the follower: a second message of theirs waits here and then
     // finds the complaint this one opens.
     let customer = stored::lock_follower(&mut tx, &msg.from, &name, now).await?;
-    let (outcome, id, reply) = match stored::open_complaint(&mut tx, customer).await? {
+    stored::forget_pending_codes(&mut tx, now - RETRY_WINDOW).await?;
+    let (outcome, id, reply, pending) = match stored::open_complaint(&mut tx, customer).await? {
         Some(number) => {
             let row = complaints::load(&mut tx, &number)
                 .await?
@@ -237,35 +251,35 @@ async fn file_text(
                 .map_err(Failure::from)?;
             complaints::record(&mut tx, &complaint, &events, None, now).await?;
             let reply = zh("wechat.reply.added").replace("%{number}", &number);
-            (Outcome::Added, complaint.id, reply)
+            (Outcome::Added, complaint.id, reply, None)
         }
         None => {
             let (id, number) =
                 stored::create_complaint_with_code(&mut tx, &new, code.as_str(), now).await?;
-            let reply =
-                new_complaint_reply(state, settings, &mut tx, id, &number, &code, now).await?;
-            (Outcome::NewComplaint, id, reply)
+            let reply = new_complaint_reply(state, settings, &mut tx, id, &number, now).await?;
+            (Outcome::NewComplaint, id, reply, Some(code.display()))
         }
     };
-    stored::finish_message(&mut tx, key, outcome.as_str(), Some(id), &reply).await?;
+    let pending = pending.as_deref();
+    stored::finish_message(&mut tx, key, outcome.as_str(), Some(id), &reply, pending).await?;
     tx.commit().await?;
     tracing::info!(
         wechat.outcome = outcome.as_str(),
         complaint.id = id.0,
         "WeChat message filed"
     );
-    Ok(reply)
+    Ok(reply.replace("%{code}", pending.unwrap_or_default()))
 }
 
 /// The acknowledgement of a new complaint (R-IN-4): number, tracking code
-/// and the promised times from its own clocks, as the portal shows them.
+/// (left as `%{code}`, filled in when sent: the stored answer must not keep
+/// it) and the promised times from its own clocks, as the portal shows them.
 async fn new_complaint_reply(
     state: &AppState,
     settings: &WeChatSettings,
     tx: &mut kesu_storage::Tx,
     id: ComplaintId,
     number: &ComplaintNumber,
-    code: &TrackingCode,
     received_at: Timestamp,
 ) -> Result<String, Failure> {
     let fixed = crate::portal::expected_handling(received_at);
@@ -282,7 +296,6 @@ async fn new_complaint_reply(
     let resolve_by = crate::view::short_time(due("resolve", fixed.resolve_by), tz);
     Ok(zh("wechat.reply.new")
         .replace("%{number}", number.as_str())
-        .replace("%{code}", &code.display())
         .replace("%{portal}", &portal_hint(settings))
         .replace("%{contact_by}", &contact_by)
         .replace("%{resolve_by}", &resolve_by))

@@ -298,9 +298,37 @@ kesu_storage::both_backends!(
             assert_eq!(*s, StatusCode::OK, "{xml}");
             assert_eq!(reply(xml).3, first, "every delivery gets the same answer");
         }
-        let (_, again) = post_signed(&app, body).await;
+        let (_, again) = post_signed(&app, body.clone()).await;
         assert_eq!(reply(&again).3, first);
         assert_eq!(app.complaint_count().await, 1);
+        // The tracking code is kept apart from the stored answer, and only
+        // while WeChat may retry: otherwise it exists only as a hash.
+        let code = code_in(&first);
+        let row = app
+            .db
+            .wechat_message("7000000001")
+            .await
+            .expect("q")
+            .expect("row");
+        assert!(!row.reply.contains(&code) && row.pending_code.as_deref() == Some(code.as_str()));
+        app.clock.advance(jiff::SignedDuration::from_mins(3));
+        post_signed(
+            &app,
+            text_xml("oLater_follower_00000000001", 7_000_000_009, "投诉"),
+        )
+        .await;
+        let row = app
+            .db
+            .wechat_message("7000000001")
+            .await
+            .expect("q")
+            .expect("row");
+        assert_eq!(row.pending_code, None);
+        let (_, late) = post_signed(&app, body).await;
+        let late = reply(&late).3;
+        assert!(!late.contains(&code) && late.contains("首次回复"), "{late}");
+        assert_eq!(number_in(&late), number_in(&first));
+        assert_eq!(app.complaint_count().await, 2);
 
         // Several different messages of a new follower at once: one
         // complaint, the others added to it.
@@ -315,7 +343,7 @@ kesu_storage::both_backends!(
             .map(|(_, x)| number_in(&reply(x).3))
             .collect();
         assert_eq!(numbers.len(), 1, "{answers:?}");
-        assert_eq!(app.complaint_count().await, 2);
+        assert_eq!(app.complaint_count().await, 3);
         let number = numbers.into_iter().next().expect("one");
         let wrote = app
             .history(&number)
