@@ -8,6 +8,7 @@
 //! | DingTalk 钉钉 group robot (staff) | [`DingTalkRobot`] | [`DingTalkConfig`] | [`RobotMessage`] |
 //! | SMS, Alibaba Cloud 阿里云 (customers) | [`AliyunSms`] | [`AliyunSmsConfig`] | [`AliyunMessage`] |
 //! | SMS, Tencent Cloud 腾讯云 (customers) | [`TencentSms`] | [`TencentSmsConfig`] | [`TencentMessage`] |
+//! | WeChat Official Account 公众号 template message (customers) | [`WeChatMp`] | [`WeChatMpConfig`] | openid, template, fields |
 //!
 //! In-app notifications are rows in the database and need no adapter.
 //!
@@ -66,6 +67,7 @@ mod outcome;
 mod robot;
 pub mod smtp;
 pub mod tencent;
+pub mod wechat;
 pub mod wecom;
 
 pub use aliyun::{AliyunMessage, AliyunSms, AliyunSmsConfig};
@@ -76,6 +78,7 @@ pub use outcome::{Delivered, DeliveryError, Retry};
 pub use robot::RobotMessage;
 pub use smtp::{OutgoingMail, SmtpConfig, SmtpMailer, SmtpSecurity};
 pub use tencent::{TencentMessage, TencentSms, TencentSmsConfig};
+pub use wechat::{WeChatMp, WeChatMpConfig};
 pub use wecom::{WeComConfig, WeComRobot};
 
 /// Makes ring the process-wide rustls provider, once; later calls do nothing.

@@ -19,6 +19,10 @@ pub struct CustomerInput {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// A WeChat follower's openid (their id within the desk's Official
+    /// Account): the customer is found by it, and it may be their only
+    /// contact (staff registration still asks for a phone or an e-mail).
+    pub wechat_openid: Option<String>,
 }
 
 /// Everything R-IN-2 records at registration.
@@ -847,11 +851,21 @@ pub struct CustomerMatch {
     pub open_complaints: i64,
 }
 
-async fn find_or_create_customer(
+pub(crate) async fn find_or_create_customer(
     tx: &mut Tx,
     input: &CustomerInput,
     now: Timestamp,
 ) -> Result<i64> {
+    // A WeChat follower is their openid: one row however often they write,
+    // and the name staff corrected is kept. The upsert locks the row, so two
+    // messages of one follower are filed one after the other.
+    if let Some(openid) = &input.wechat_openid {
+        let sql = "INSERT INTO customers (name, phone, email, wechat_openid, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) \
+                   ON CONFLICT (wechat_openid) DO UPDATE SET updated_at = excluded.updated_at RETURNING id";
+        return Ok(
+            on_tx!(tx, c => sqlx::query_scalar(sql).bind(&input.name).bind(&input.phone).bind(&input.email).bind(openid).bind(ms(now)).fetch_one(c).await)?,
+        );
+    }
     let found: Option<i64> = match (&input.phone, &input.email) {
         (Some(phone), _) => {
             on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM customers WHERE phone = $1 ORDER BY id LIMIT 1").bind(phone).fetch_optional(c).await)?

@@ -38,6 +38,7 @@ pub mod setup;
 pub mod taxonomy;
 pub mod templates;
 pub mod testing;
+pub mod wechat;
 
 pub use testing::Backend;
 

@@ -1,5 +1,5 @@
 //! One record per problem (R-IN-3): the complaints a new one may repeat —
-//! the same customer's (by phone or e-mail) within a window, and open
+//! the same customer's (by phone, e-mail or WeChat openid) within a window, and open
 //! complaints whose words are much alike — and the links people made
 //! between complaints, and what was merged into a complaint.
 
@@ -29,7 +29,7 @@ pub struct RelatedRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// The same customer (phone or e-mail) complained within the window.
+    /// The same customer (phone, e-mail or WeChat openid) complained within the window.
     SameCustomer,
     /// An open complaint with much the same words.
     SimilarWords,
@@ -86,7 +86,7 @@ fn alike(a: &HashSet<&str>, b: &HashSet<&str>) -> bool {
 
 impl Db {
     /// The complaints complaint `id` may repeat, with why: the same
-    /// customer's (by phone or e-mail) received within `window_days` before
+    /// customer's (by phone, e-mail or WeChat openid) received within `window_days` before
     /// or after it, and open complaints of that window with much the same
     /// words; only those `actor` may see. Complaints already linked to it,
     /// merged into it or it was merged into are left out. Newest first.
@@ -100,14 +100,12 @@ impl Db {
         window_days: i64,
     ) -> Result<Vec<(RelatedRow, Reason)>> {
         let visible = visible_to(actor);
-        let sql = "SELECT c.received_at, cu.phone, cu.email, COALESCE(s.terms, '') FROM complaints c \
+        let sql = "SELECT c.received_at, cu.phone, cu.email, cu.wechat_openid, COALESCE(s.terms, '') FROM complaints c \
                    JOIN customers cu ON cu.id = c.customer_id LEFT JOIN complaint_search s ON s.complaint_id = c.id WHERE c.id = $1";
-        let Some((received_at, phone, email, terms)): Option<(
-            i64,
-            Option<String>,
-            Option<String>,
-            String,
-        )> = on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_optional(p).await)?
+        /// Received at, phone, e-mail, WeChat openid, search terms.
+        type Own = (i64, Option<String>, Option<String>, Option<String>, String);
+        let Some((received_at, phone, email, openid, terms)): Option<Own> =
+            on_db!(self, p => sqlx::query_as(sql).bind(id.0).fetch_optional(p).await)?
         else {
             return Ok(Vec::new());
         };
@@ -120,11 +118,12 @@ impl Db {
         let unrelated = format!("{unrelated}{visible}");
         let sql = format!(
             "{RELATED_SELECT} WHERE {unrelated} AND c.received_at BETWEEN $2 AND $3 \
-             AND c.customer_id IN (SELECT x.id FROM customers x WHERE x.phone = $4 UNION SELECT x.id FROM customers x WHERE x.email = $5) \
+             AND c.customer_id IN (SELECT x.id FROM customers x WHERE x.phone = $4 UNION SELECT x.id FROM customers x WHERE x.email = $5 \
+             UNION SELECT x.id FROM customers x WHERE x.wechat_openid = $6) \
              ORDER BY c.received_at DESC LIMIT 50"
         );
         let same: Vec<RelatedRow> = on_db!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(id.0).bind(from).bind(to).bind(&phone).bind(&email)
+            .bind(id.0).bind(from).bind(to).bind(&phone).bind(&email).bind(&openid)
             .fetch_all(p).await)?;
         let mut found: Vec<(RelatedRow, Reason)> = same
             .into_iter()

@@ -111,6 +111,7 @@ fn intake(day: u32, received_at: Timestamp, channel: Channel, phone: &str) -> Ne
             name: "王先生".to_owned(),
             phone: Some(phone.to_owned()),
             email: None,
+            wechat_openid: None,
         },
         description: "刹车异响，维修后仍未解决".to_owned(),
         restatement: None,

@@ -113,6 +113,11 @@ pub struct NewComplaintIn {
     /// The reply deadline the forwarding body set (RFC 3339, or a local
     /// `YYYY-MM-DDTHH:MM`); required with `forwarded_by`.
     pub reply_due: Option<String>,
+    /// The WeChat follower who wrote it (their openid): set by the WeChat
+    /// endpoint, never read from a request. It stands for the phone or
+    /// e-mail a customer otherwise needs.
+    #[serde(skip)]
+    pub wechat_openid: Option<String>,
 }
 
 /// Registers a complaint; returns its row once committed.
@@ -204,7 +209,8 @@ pub async fn intake(
         Some(e) => Some(input::email("customer.email", e)?),
         None => None,
     };
-    if phone.is_none() && email.is_none() {
+    let wechat_openid = input.wechat_openid.clone();
+    if phone.is_none() && email.is_none() && (wechat_openid.is_none() || actor.is_some()) {
         return Err(invalid("customer.phone", InputProblem::Missing));
     }
     let description = required("description", input.description.as_deref(), DESCRIPTION_MAX)?;
@@ -336,7 +342,12 @@ pub async fn intake(
         channel,
         received_at,
         day,
-        customer: CustomerInput { name, phone, email },
+        customer: CustomerInput {
+            name,
+            phone,
+            email,
+            wechat_openid,
+        },
         description,
         restatement,
         event_time: optional("event_time", input.event_time.as_deref(), SHORT)?,

@@ -23,6 +23,7 @@ pub mod pages;
 pub mod portal;
 pub mod related;
 pub mod view;
+pub mod wechat;
 
 use std::sync::Arc;
 
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(portal::router())
+        .merge(wechat::router())
         .nest("/api/v1", api::router())
         .route(
             "/api/openapi.json",

@@ -170,6 +170,7 @@ fn one(
         name: text(&body["customer"], "name").unwrap_or_default(),
         phone: text(&body["customer"], "phone"),
         email: None,
+        wechat_openid: None,
     };
     let description = text(&body, "description").unwrap_or_default();
     let subject = text(&body, "subject");

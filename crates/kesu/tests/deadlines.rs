@@ -105,6 +105,7 @@ async fn desk(db: &Db, n: usize) {
                 name: format!("客户{i}"),
                 phone: Some(format!("1390000{i:04}")),
                 email: None,
+                wechat_openid: None,
             },
             description: "门店员工态度恶劣".to_owned(),
             restatement: None,

@@ -16,4 +16,5 @@ mod pyref;
 mod smtp;
 mod tencent;
 mod vectors;
+mod wechat;
 mod wecom;

@@ -19,6 +19,7 @@ pub mod mailbox;
 mod notices;
 pub mod queue;
 pub mod register;
+pub mod wechat;
 
 use askama::Template;
 use axum::Router;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(channels::router())
         .merge(deadline_policy::router())
         .merge(mailbox::router())
+        .merge(wechat::router())
         .merge(duty::router())
         .merge(integrations::router())
         .merge(classifier::router())

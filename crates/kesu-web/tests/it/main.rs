@@ -18,3 +18,4 @@ mod pages;
 mod portal;
 mod taxonomy;
 mod two_nodes;
+mod wechat;
