@@ -1,0 +1,378 @@
+//! Customer messages (R-NT-1) end to end: the worker reads the events,
+//! queues one message per occasion in the outbox, and the outbox sends it —
+//! SMS to local Alibaba Cloud / Tencent Cloud peers that check the
+//! signatures independently, e-mail to a real SMTP server (aiosmtpd) — once,
+//! not at night, retried or given up and listed for the admin.
+
+use jiff::{SignedDuration, Timestamp};
+use kesu_notify::{AliyunSmsConfig, Secret, TencentSmsConfig};
+use kesu_storage::Db;
+use kesu_storage::outbox::OutboxRow;
+use kesu_web::customer_messages::{CustomerMessages, Occasion, SmsProvider, queue_pass};
+use kesu_web::outbox::{Channels, deliver};
+use kesu_web::{AppState, WebConfig};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use crate::portal::Customer;
+use crate::sms_peer::{ALIYUN_KEY_ID, ALIYUN_SECRET, Mood, SmsPeer, TENCENT_ID, TENCENT_KEY};
+
+pub fn aliyun(peer: &SmsPeer, secret: &str) -> SmsProvider {
+    SmsProvider::Aliyun(AliyunSmsConfig {
+        access_key_id: ALIYUN_KEY_ID.to_owned(),
+        access_key_secret: Secret::new(secret),
+        sign_name: "某某汽车".to_owned(),
+        region_id: "cn-hangzhou".to_owned(),
+        base_url: Some(peer.base_url.clone()),
+        timeout_secs: 5,
+    })
+}
+
+pub fn tencent(peer: &SmsPeer, key: &str) -> SmsProvider {
+    SmsProvider::Tencent(TencentSmsConfig {
+        secret_id: TENCENT_ID.to_owned(),
+        secret_key: Secret::new(key),
+        sdk_app_id: "1400006666".to_owned(),
+        sign_name: "某某汽车".to_owned(),
+        region: "ap-guangzhou".to_owned(),
+        base_url: Some(peer.base_url.clone()),
+        timeout_secs: 5,
+    })
+}
+
+/// The settings with SMS templates for every occasion.
+pub fn with_sms(sms: SmsProvider) -> CustomerMessages {
+    let mut s = CustomerMessages {
+        sms,
+        ..CustomerMessages::default()
+    };
+    for (i, o) in Occasion::ALL.iter().enumerate() {
+        let mut text = o.default_text();
+        text.sms_template = format!("SMS_10{i}");
+        s.occasions.insert(o.as_str().to_owned(), text);
+    }
+    s
+}
+
+pub async fn save(db: &Db, s: &CustomerMessages) {
+    db.set_setting(
+        "customer_messages",
+        &serde_json::to_string(s).expect("json"),
+    )
+    .await
+    .expect("save settings");
+}
+
+pub fn state_of(app: &TestApp) -> AppState {
+    AppState::new(app.db.clone(), app.clock.clone(), WebConfig::default())
+}
+
+async fn customer_rows(app: &TestApp) -> Vec<OutboxRow> {
+    let mut rows: Vec<OutboxRow> = app
+        .db
+        .outbox(100)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|r| r.key.starts_with("customer:"))
+        .collect();
+    rows.sort_by_key(|r| r.id);
+    rows
+}
+
+/// The tracking code in a receipt (`ABCD-EFGH`).
+fn code_in(text: &str) -> String {
+    let at = text.find("查询码").expect("a code in the receipt") + "查询码".len();
+    text[at..]
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(9)
+        .collect()
+}
+
+kesu_storage::both_backends!(
+    async fn a_phone_complaint_gets_one_sms_with_number_and_code_that_works_on_the_portal(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let peer = SmsPeer::start("aliyun").await;
+        let state = state_of(&app);
+        // A customer from before: switching the messages on does not write to them.
+        let old = app.create_complaint("agent1", json!({})).await;
+        save(&app.db, &with_sms(aliyun(&peer, ALIYUN_SECRET))).await;
+        let first = queue_pass(&state, app.now()).await.expect("pass");
+        assert!(first.started && first.queued == 0, "{first:?}");
+
+        let c = app.create_complaint("agent1", json!({})).await;
+        let number = c["number"].as_str().expect("number").to_owned();
+        let r = queue_pass(&state, app.now()).await.expect("pass");
+        assert_eq!(r.queued, 1, "{r:?}");
+        // Again, and on a second node at the same moment: nothing twice.
+        let other = AppState::new(
+            Db::connect(app.database_url()).await.expect("second node"),
+            app.clock.clone(),
+            WebConfig::default(),
+        );
+        let (a, b) = tokio::join!(queue_pass(&state, app.now()), queue_pass(&other, app.now()));
+        assert_eq!(a.expect("node 1").queued + b.expect("node 2").queued, 0);
+        // Later passes, with the events settled, change nothing either.
+        app.clock.advance(SignedDuration::from_mins(5));
+        assert_eq!(queue_pass(&state, app.now()).await.expect("pass").queued, 0);
+
+        let rows = customer_rows(&app).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let sms = &rows[0];
+        assert_eq!(
+            (sms.channel.as_str(), sms.recipient.as_str()),
+            ("sms", "13800138000")
+        );
+        assert!(sms.body.contains(&number), "{}", sms.body);
+        assert!(
+            sms.body.contains("请访问客服门户"),
+            "no public address set: {}",
+            sms.body
+        );
+        let code = code_in(&sms.body);
+        assert_eq!(code.len(), 9, "{}", sms.body);
+        assert!(!sms.body.contains(old["number"].as_str().unwrap_or("?")));
+
+        let d = deliver(&state, app.now()).await.expect("deliver");
+        assert_eq!((d.sent, d.retrying, d.gave_up), (1, 0, 0), "{d:?}");
+        assert_eq!(deliver(&state, app.now()).await.expect("again").sent, 0);
+        let got = peer.accepted();
+        assert_eq!(got.len(), 1);
+        assert_eq!(peer.refused(), 0);
+        let p = &got[0].params;
+        assert_eq!(p["PhoneNumbers"], "13800138000");
+        assert_eq!(p["TemplateCode"], "SMS_100");
+        assert_eq!(p["SignName"], "某某汽车");
+        let vars: serde_json::Value =
+            serde_json::from_str(p["TemplateParam"].as_str().expect("params")).expect("json");
+        assert_eq!(vars, json!({"number": number, "code": code}));
+
+        // The code opens the complaint on the portal.
+        let (status, html) = Customer::new(&app).track(&number, &code).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains(&number));
+
+        // The agent sees it on the complaint page.
+        let (client, _) = app.session_client("agent1").await;
+        let (s, _, _) = client.get(&format!("/complaints/{number}")).await;
+        assert_eq!(s, StatusCode::OK);
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn an_sms_at_night_waits_for_the_morning_and_a_throttled_one_is_retried(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let peer = SmsPeer::start("tencent").await;
+        let state = state_of(&app);
+        save(&app.db, &with_sms(tencent(&peer, TENCENT_KEY))).await;
+        queue_pass(&state, app.now()).await.expect("start");
+        // 22:00 in Beijing (the test starts at 10:00).
+        app.clock.advance(SignedDuration::from_hours(12));
+        let c = app.create_complaint("agent1", json!({})).await;
+        let number = c["number"].as_str().expect("number").to_owned();
+        assert_eq!(queue_pass(&state, app.now()).await.expect("pass").queued, 1);
+        let morning: Timestamp = "2026-11-24T00:00:00Z".parse().expect("08:00 Beijing");
+        let row = &customer_rows(&app).await[0];
+        assert_eq!(row.next_attempt_at, Some(morning.as_millisecond()));
+        assert_eq!(deliver(&state, app.now()).await.expect("night").sent, 0);
+        app.clock.advance(SignedDuration::from_mins(9 * 60 + 59));
+        assert_eq!(deliver(&state, app.now()).await.expect("07:59").sent, 0);
+        assert!(peer.accepted().is_empty() && peer.refused() == 0);
+
+        // 08:00: the vendor throttles first, then takes it.
+        app.clock.advance(SignedDuration::from_mins(1));
+        peer.set_mood(Mood::Throttle);
+        let d = deliver(&state, app.now()).await.expect("08:00");
+        assert_eq!((d.sent, d.retrying), (0, 1), "{d:?}");
+        peer.set_mood(Mood::Accept);
+        app.clock.advance(SignedDuration::from_mins(1));
+        assert_eq!(deliver(&state, app.now()).await.expect("retry").sent, 1);
+        let got = peer.accepted();
+        assert_eq!(got.len(), 1);
+        let p = &got[0].params;
+        assert_eq!(p["PhoneNumberSet"], json!(["+8613800138000"]));
+        assert_eq!(p["TemplateId"], "SMS_100");
+        assert_eq!(p["TemplateParamSet"][0], number);
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn a_refused_signature_gives_up_and_the_admin_sees_it_with_the_phone_masked(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let peer = SmsPeer::start("aliyun").await;
+        let state = state_of(&app);
+        save(&app.db, &with_sms(aliyun(&peer, "a-wrong-secret"))).await;
+        queue_pass(&state, app.now()).await.expect("start");
+        app.create_complaint("agent1", json!({})).await;
+        queue_pass(&state, app.now()).await.expect("pass");
+        let d = deliver(&state, app.now()).await.expect("deliver");
+        assert_eq!((d.sent, d.gave_up), (0, 1), "{d:?}");
+        assert_eq!(peer.refused(), 1);
+        let problems = app.db.outbox_problems(10).await.expect("problems");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0]
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("SignatureDoesNotMatch"),
+            "{problems:?}"
+        );
+        let (admin, _) = app.session_client("admin1").await;
+        let (s, _, _) = admin.get("/admin/channels").await;
+        assert_eq!(s, StatusCode::OK);
+        let html = app
+            .http
+            .get(app.at("/admin/channels"))
+            .header(
+                "cookie",
+                format!(
+                    "{}={}",
+                    kesu_web::auth::SESSION_COOKIE,
+                    app.session("admin1").await.0
+                ),
+            )
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        assert!(
+            html.contains("138****8000") && !html.contains("13800138000"),
+            "masked"
+        );
+        assert!(html.contains("短信"), "the channel is named");
+        app.stop().await;
+    }
+);
+
+kesu_storage::both_backends!(
+    async fn an_email_complaint_hears_of_its_result_by_mail_and_gets_no_second_receipt(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let smtp = crate::notify::Smtp::start(&format!("cmsg-{backend:?}"));
+        let channels: Channels = serde_json::from_value(json!({
+            "smtp": {"host": "127.0.0.1", "port": smtp.port, "security": "none", "from_address": "kefu@desk.example", "from_name": "客服中心"}
+        }))
+        .expect("channels");
+        app.db
+            .set_setting(
+                kesu_storage::outbox::CHANNELS_KEY,
+                &serde_json::to_string(&channels).expect("json"),
+            )
+            .await
+            .expect("channels");
+        let state = state_of(&app);
+        // No SMS provider: e-mail only.
+        save(
+            &app.db,
+            &CustomerMessages {
+                portal_url: Some("https://kefu.example.com".into()),
+                ..CustomerMessages::default()
+            },
+        )
+        .await;
+        queue_pass(&state, app.now()).await.expect("start");
+        let number = app
+            .complaint_in_state(
+                "fed_back",
+                json!({"channel": "email", "customer": {"name": "李女士", "email": "li@example.com"}}),
+            )
+            .await;
+        // A phone-only customer with a landline: no way to reach them.
+        let landline = app
+            .create_complaint(
+                "agent1",
+                json!({"customer": {"name": "赵先生", "phone": "010-12345678"}}),
+            )
+            .await;
+        queue_pass(&state, app.now()).await.expect("pass");
+        let rows = customer_rows(&app).await;
+        let subjects: Vec<&str> = rows.iter().map(|r| r.subject.as_str()).collect();
+        assert_eq!(
+            rows.len(),
+            4,
+            "progress, proposal, result, survey: {subjects:?}"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.channel == "email" && r.recipient == "li@example.com")
+        );
+        assert!(
+            !subjects.iter().any(|s| s.contains("受理")),
+            "no second receipt: {subjects:?}"
+        );
+        let d = deliver(&state, app.now()).await.expect("deliver");
+        assert_eq!(d.sent, 4, "{d:?}");
+        let mails = smtp.messages();
+        let result = mails
+            .iter()
+            .find(|m| m.1.contains("处理结果"))
+            .unwrap_or_else(|| panic!("the result mail: {mails:?}"));
+        assert!(
+            result.0.contains("li@example.com") && result.1.contains(&number),
+            "{result:?}"
+        );
+        let survey = mails
+            .iter()
+            .find(|m| m.1.contains("评价"))
+            .expect("the survey mail");
+        assert!(
+            survey.2.contains("https://kefu.example.com/portal/track"),
+            "{survey:?}"
+        );
+
+        // The complaint pages tell what was sent, and whom kesu could not reach.
+        let (client, _) = app.session_client("agent1").await;
+        let (_, _, _) = client.get(&format!("/complaints/{number}")).await;
+        let page = |n: String| {
+            let app = &app;
+            async move {
+                app.http
+                    .get(app.at(&format!("/complaints/{n}")))
+                    .header(
+                        "cookie",
+                        format!(
+                            "{}={}",
+                            kesu_web::auth::SESSION_COOKIE,
+                            app.session("agent1").await.0
+                        ),
+                    )
+                    .send()
+                    .await
+                    .expect("page")
+                    .text()
+                    .await
+                    .expect("html")
+            }
+        };
+        let html = page(number.clone()).await;
+        assert!(
+            html.contains("id=\"customer-messages\"") && html.contains("已发送"),
+            "{html}"
+        );
+        let html = page(landline["number"].as_str().expect("number").to_owned()).await;
+        assert!(html.contains("客户没有可用的联系方式"), "{html}");
+        app.stop().await;
+    }
+);
