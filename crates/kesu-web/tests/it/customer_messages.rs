@@ -376,3 +376,274 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn login(app: &TestApp, username: &str) -> Browser {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        let mut b = Browser {
+            http,
+            base: app.url.clone(),
+            csrf: String::new(),
+        };
+        let form = [
+            ("username", username),
+            ("password", crate::helpers::PASSWORD),
+            ("next", "/account"),
+        ];
+        let (s, _) = b.post("/login", &form).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "login {username}");
+        let (_, html) = b.get("/account", "zh-CN").await;
+        let at = html.find("name=\"csrf\" value=\"").expect("a csrf token") + 19;
+        b.csrf = html[at..].split('"').next().unwrap_or_default().to_owned();
+        b
+    }
+
+    async fn get(&self, path: &str, lang: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("get");
+        (r.status(), r.text().await.unwrap_or_default())
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        if !self.csrf.is_empty() {
+            fields.push(("csrf", &self.csrf));
+        }
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(&fields)
+            .send()
+            .await
+            .expect("post");
+        (r.status(), r.text().await.unwrap_or_default())
+    }
+}
+
+/// The whole form as the page shows it for `s` (secrets left empty).
+fn form_of(s: &CustomerMessages) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = vec![
+        (
+            "portal_url".into(),
+            s.portal_url.clone().unwrap_or_default(),
+        ),
+        ("quiet_start".into(), s.quiet_start.clone()),
+        ("quiet_end".into(), s.quiet_end.clone()),
+        ("provider".into(), s.sms.code().into()),
+    ];
+    if let SmsProvider::Aliyun(c) = &s.sms {
+        f.push(("aliyun_access_key_id".into(), c.access_key_id.clone()));
+        f.push(("aliyun_access_key_secret".into(), String::new()));
+        f.push(("aliyun_sign_name".into(), c.sign_name.clone()));
+        f.push(("aliyun_region_id".into(), c.region_id.clone()));
+    }
+    for o in Occasion::ALL {
+        let text = s.text(*o);
+        let code = o.as_str();
+        if text.on {
+            f.push((format!("{code}_on"), "true".into()));
+        }
+        f.push((format!("{code}_email_subject"), text.email_subject));
+        f.push((format!("{code}_email_body"), text.email_body));
+        f.push((format!("{code}_sms_text"), text.sms_text));
+        f.push((format!("{code}_sms_template"), text.sms_template));
+        f.push((format!("{code}_sms_params"), text.sms_params.join(", ")));
+    }
+    f
+}
+
+fn with(form: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| {
+            if k == key {
+                (k.clone(), value.to_owned())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect()
+}
+
+fn refs(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+kesu_storage::both_backends!(
+    async fn texts_edited_on_the_page_are_what_is_sent_and_bad_ones_store_nothing(
+        backend: Backend,
+    ) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let peer = SmsPeer::start("aliyun").await;
+        let state = state_of(&app);
+        let stored = || async {
+            app.db
+                .setting("customer_messages")
+                .await
+                .expect("setting")
+                .unwrap_or_default()
+        };
+        let admin = Browser::login(&app, "admin1").await;
+        for lang in ["zh-CN", "en"] {
+            let (s, html) = admin.get("/admin/customer-messages", lang).await;
+            assert_eq!(s, StatusCode::OK);
+            assert!(
+                crate::helpers::raw_keys(&html).is_empty(),
+                "{:?}",
+                crate::helpers::raw_keys(&html)
+            );
+        }
+        let (_, html) = admin.get("/admin", "zh-CN").await;
+        assert!(html.contains("id=\"link-customer-messages\""));
+        // The preview fills in a sample complaint.
+        let (_, html) = admin.get("/admin/customer-messages", "zh-CN").await;
+        assert!(html.contains("KS-20261123-0001") && html.contains("ABCD-EFGH"));
+
+        save(&app.db, &with_sms(aliyun(&peer, ALIYUN_SECRET))).await;
+        let (_, html) = admin.get("/admin/customer-messages", "zh-CN").await;
+        assert!(
+            !html.contains(ALIYUN_SECRET),
+            "the secret never reaches the page"
+        );
+        assert!(html.contains("id=\"aliyun-secret-set\""));
+        let base = form_of(&with_sms(aliyun(&peer, ALIYUN_SECRET)));
+        let before = stored().await;
+
+        // An unknown placeholder: refused, named on its field, nothing stored.
+        let bad = with(&base, "received_sms_text", "您好{name}，编号{number}");
+        let (s, html) = admin.post("/admin/customer-messages", &refs(&bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            html.contains("id=\"problem-received_sms_text\"") && html.contains("{name}"),
+            "{html}"
+        );
+        assert!(!html.contains(ALIYUN_SECRET));
+        assert_eq!(stored().await, before);
+        let bad = with(&base, "survey_sms_params", "number, phone");
+        let (s, html) = admin.post("/admin/customer-messages", &refs(&bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("id=\"problem-survey_sms_params\"") && html.contains("{phone}"));
+        assert_eq!(stored().await, before);
+        // A quiet hour that is no time, a missing vendor field: the same.
+        for (key, value, field) in [
+            ("quiet_start", "25:00", "quiet_start"),
+            ("quiet_end", "", "quiet_start"),
+            ("aliyun_sign_name", "", "aliyun_sign_name"),
+            ("portal_url", "ftp://x", "portal_url"),
+        ] {
+            let bad = with(&base, key, value);
+            let bad = if key == "quiet_end" {
+                with(&bad, "quiet_start", "")
+            } else {
+                bad
+            };
+            let bad = if key == "quiet_end" {
+                with(&bad, "quiet_end", "08:00")
+            } else {
+                bad
+            };
+            let (s, html) = admin.post("/admin/customer-messages", &refs(&bad)).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{key}");
+            assert!(
+                html.contains(&format!("id=\"problem-{field}\"")),
+                "{key}: {html}"
+            );
+            assert_eq!(stored().await, before, "{key}");
+        }
+        // Nobody else may see or change it.
+        let agent = Browser::login(&app, "agent1").await;
+        assert_eq!(
+            agent.get("/admin/customer-messages", "zh-CN").await.0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            agent.post("/admin/customer-messages", &refs(&base)).await.0,
+            StatusCode::FORBIDDEN
+        );
+
+        // A good edit (secret left empty: kept) is stored and is what is sent.
+        let good = with(
+            &base,
+            "received_sms_text",
+            "{customer}：投诉{number}已登记，查询码{code}。",
+        );
+        let good = with(&good, "received_sms_template", "SMS_777");
+        let good = with(&good, "received_sms_params", "code，number");
+        let good = with(&good, "portal_url", "https://kefu.example.com/");
+        let (s, _) = admin.post("/admin/customer-messages", &refs(&good)).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let saved: CustomerMessages = serde_json::from_str(&stored().await).expect("saved");
+        assert_eq!(
+            saved.sms,
+            aliyun(&peer, ALIYUN_SECRET),
+            "secret and base URL kept"
+        );
+        assert_eq!(
+            saved.portal_url.as_deref(),
+            Some("https://kefu.example.com")
+        );
+        let c = app.create_complaint("agent1", json!({})).await;
+        let number = c["number"].as_str().expect("number").to_owned();
+        queue_pass(&state, app.now()).await.expect("pass");
+        let row = &customer_rows(&app).await[0];
+        let code = row
+            .body
+            .split("查询码")
+            .nth(1)
+            .unwrap_or_default()
+            .trim_end_matches('。')
+            .to_owned();
+        assert_eq!(
+            row.body,
+            format!("王先生：投诉{number}已登记，查询码{code}。")
+        );
+        assert_eq!(deliver(&state, app.now()).await.expect("deliver").sent, 1);
+        let p = &peer.accepted()[0].params;
+        assert_eq!(p["TemplateCode"], "SMS_777");
+        let vars: serde_json::Value =
+            serde_json::from_str(p["TemplateParam"].as_str().expect("params")).expect("json");
+        assert_eq!(vars, json!({"code": code, "number": number}));
+
+        // Restoring the defaults brings the Chinese text back, keeps the template.
+        let (s, _) = admin
+            .post(
+                "/admin/customer-messages/restore",
+                &[("occasion", "received")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let saved: CustomerMessages = serde_json::from_str(&stored().await).expect("saved");
+        let received = saved.text(Occasion::Received);
+        assert_eq!(
+            received.sms_text,
+            Occasion::Received.default_text().sms_text
+        );
+        assert_eq!(received.sms_template, "SMS_777");
+        let (s, _) = admin
+            .post(
+                "/admin/customer-messages/restore",
+                &[("occasion", "nonsense")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        app.stop().await;
+    }
+);
