@@ -23,6 +23,7 @@ pub mod auth;
 pub mod bulk;
 pub mod catalog;
 pub mod complaints;
+pub mod customer_notices;
 pub mod deadlines;
 pub mod intake;
 pub mod mail;

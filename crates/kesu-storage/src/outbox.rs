@@ -47,6 +47,9 @@ pub struct OutboxRow {
     pub refs: String,
     /// An automatic answer (`Auto-Submitted: auto-replied`).
     pub auto_submitted: bool,
+    /// What a templated message needs besides its text (JSON): an SMS's
+    /// vendor template and parameters (`customer_notices::SmsPayload`).
+    pub payload: Option<String>,
 }
 
 /// The threading headers of an e-mail queued with [`enqueue_mail`].
@@ -124,7 +127,7 @@ pub async fn enqueue(
 }
 
 const FIELDS: &str = "id, key, channel, recipient, subject, body, created_at, attempts, sent_at, gave_up_at, last_error, next_attempt_at, \
-                      message_id, in_reply_to, refs, auto_submitted";
+                      message_id, in_reply_to, refs, auto_submitted, payload";
 
 impl Db {
     /// Claims up to `limit` messages due at `now` for `lease`: no other
@@ -166,6 +169,18 @@ impl Db {
                 r
             })
             .collect())
+    }
+
+    /// The message may not go out yet (an SMS in quiet hours): back to
+    /// waiting until `at`, the claim not counted as an attempt.
+    ///
+    /// # Errors
+    /// The driver's error.
+    pub async fn outbox_postpone(&self, id: i64, at: Timestamp) -> Result<()> {
+        let sql = "UPDATE outbox SET next_attempt_at = $1, locked_until = NULL, \
+                   attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $2";
+        on_db!(self, p => sqlx::query(sql).bind(ms(at)).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// The message went out.

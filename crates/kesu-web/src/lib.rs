@@ -13,6 +13,7 @@ pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod customer_messages;
 pub mod error;
 pub mod i18n;
 pub mod input;

@@ -13,6 +13,7 @@ use kesu_storage::outbox::{CHANNELS_KEY, MAX_ATTEMPTS, OutboxRow};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::customer_messages::CustomerMessages;
 use crate::i18n::{Lang, t};
 
 /// The notification channels as the admin configured them (settings JSON).
@@ -128,6 +129,8 @@ pub struct DeliveryReport {
     pub sent: usize,
     pub retrying: usize,
     pub gave_up: usize,
+    /// SMS put back until the quiet hours end.
+    pub waiting: usize,
 }
 
 /// The wait before attempt `n + 1`: 30 s, 1 min, 2 min … at most an hour.
@@ -138,6 +141,7 @@ pub fn backoff(attempts: i64) -> SignedDuration {
 
 async fn send_one(
     channels: &Channels,
+    customer: &CustomerMessages,
     row: &OutboxRow,
     now: Timestamp,
 ) -> Result<(), DeliveryError> {
@@ -184,6 +188,7 @@ async fn send_one(
                 .await
                 .map(|_| ())
         }
+        "sms" => crate::customer_messages::sms::send(&customer.sms, row, now).await,
         _ => Err(not_set_up()),
     }
 }
@@ -199,13 +204,23 @@ pub async fn deliver(
     now: Timestamp,
 ) -> Result<DeliveryReport, kesu_storage::StorageError> {
     let channels = Channels::load(state).await?;
+    let customer = CustomerMessages::load(state).await?.unwrap_or_default();
     let mut report = DeliveryReport::default();
     let rows = state
         .db
         .claim_outbox(now, SignedDuration::from_mins(2), 20)
         .await?;
     for row in &rows {
-        match send_one(&channels, row, now).await {
+        // No SMS at night: one due (or retried) in quiet hours waits.
+        if row.channel == "sms" {
+            let at = customer.sms_not_before(now, &state.config.time_zone);
+            if at > now {
+                state.db.outbox_postpone(row.id, at).await?;
+                report.waiting += 1;
+                continue;
+            }
+        }
+        match send_one(&channels, &customer, row, now).await {
             Ok(()) => {
                 state.db.outbox_sent(row.id, now).await?;
                 report.sent += 1;
@@ -216,6 +231,7 @@ pub async fn deliver(
                 tracing::warn!(
                     outbox.id = row.id,
                     outbox.channel = %row.channel,
+                    outbox.recipient = %crate::view::mask(&row.recipient),
                     attempts = row.attempts,
                     retry = again,
                     error = %e,

@@ -535,8 +535,9 @@ fn sweep_every() -> std::time::Duration {
 /// At start and then every `every`: picks up a newly trained classification
 /// model (and retrains every ten minutes when enough confirmations came in);
 /// sweeps the deadlines — warnings, breaches, escalations (R-NT-2), so a
-/// deadline that passed while kesu was down fires at start — and sends what
-/// that queued (e-mail, WeCom, DingTalk). Any number of nodes may run it:
+/// deadline that passed while kesu was down fires at start — queues the
+/// customer messages of the events since the last pass, and sends what
+/// that queued (e-mail, SMS, WeCom, DingTalk). Any number of nodes may run it:
 /// each clock and each message is claimed by one node.
 async fn periodic_work(state: AppState, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
@@ -570,6 +571,16 @@ async fn periodic_work(state: AppState, every: std::time::Duration) {
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "deadline sweep failed; retrying at the next tick")
+            }
+        }
+        // Customer messages (R-NT-1): the events since the last pass.
+        match kesu_web::customer_messages::queue_pass(&state, now).await {
+            Ok(r) if r.queued > 0 || r.started => {
+                tracing::info!(queued = r.queued, started = r.started, "customer messages")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = ?e, "queueing customer messages failed; retrying at the next tick")
             }
         }
         match kesu_web::outbox::deliver(&state, now).await {

@@ -94,6 +94,8 @@ struct DetailPage {
     related: crate::related::Related,
     /// Whether the reader may link and merge from the proposals.
     may_link: bool,
+    /// What the customer was told, by which channel, and how it went.
+    customer_messages: Vec<crate::customer_messages::view::MessageItem>,
 }
 
 /// A deadline as the complaint page shows it.
@@ -1073,7 +1075,13 @@ async fn detail_page(
     let related = crate::related::related(&state, &staff.actor, row.id, open).await?;
     let may_link =
         open && (staff.actor.may_take_in() || staff.actor.has(kesu_domain::Role::Supervisor));
+    let customer_messages = crate::customer_messages::view::items(
+        ctx.lang,
+        &tz,
+        &state.db.customer_messages_of(id).await?,
+    );
     let page = DetailPage {
+        customer_messages,
         clocks,
         related,
         may_link,

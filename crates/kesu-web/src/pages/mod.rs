@@ -8,6 +8,7 @@ pub mod admin;
 pub mod calendar;
 pub mod channels;
 pub mod classifier;
+pub mod customer_messages;
 pub mod deadline_policy;
 pub mod detail;
 pub mod duty;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(calendar::router())
         .merge(holidays::router())
         .merge(channels::router())
+        .merge(customer_messages::router())
         .merge(deadline_policy::router())
         .merge(mailbox::router())
         .merge(wechat::router())

@@ -74,7 +74,7 @@ impl Smtp {
     }
 
     /// (to, decoded subject, decoded body) of every message received.
-    fn messages(&self) -> Vec<(String, String, String)> {
+    pub fn messages(&self) -> Vec<(String, String, String)> {
         let script = r#"
 import mailbox, sys, json
 from email.header import decode_header, make_header
