@@ -55,6 +55,8 @@ pub struct NoticeEvent {
     pub customer_name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The customer's WeChat openid, when they came by the official account.
+    pub wechat_openid: Option<String>,
     /// Whether the complaint has a portal tracking code.
     pub has_code: bool,
     /// How often the complaint was reopened before this event: a handling
@@ -208,7 +210,7 @@ impl Db {
         let newest: Option<i64> = on_db!(self, p => sqlx::query_scalar("SELECT MAX(id) FROM complaint_events").fetch_one(p).await)?;
         let sql = format!(
             "SELECT e.id AS event_id, e.complaint_id, e.kind, e.at, e.payload, c.number, c.channel, c.received_at, \
-             cu.name AS customer_name, cu.phone, cu.email, \
+             cu.name AS customer_name, cu.phone, cu.email, cu.wechat_openid, \
              EXISTS (SELECT 1 FROM tracking_codes t WHERE t.complaint_id = e.complaint_id) AS has_code, \
              (SELECT COUNT(*) FROM complaint_events r WHERE r.complaint_id = e.complaint_id AND r.kind = 'reopened' AND r.id < e.id) AS round \
              FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id JOIN customers cu ON cu.id = c.customer_id \

@@ -142,6 +142,7 @@ pub fn backoff(attempts: i64) -> SignedDuration {
 async fn send_one(
     channels: &Channels,
     customer: &CustomerMessages,
+    wechat: Option<&kesu_notify::WeChatMpConfig>,
     row: &OutboxRow,
     now: Timestamp,
 ) -> Result<(), DeliveryError> {
@@ -189,6 +190,7 @@ async fn send_one(
                 .map(|_| ())
         }
         "sms" => crate::customer_messages::sms::send(&customer.sms, row, now).await,
+        "wechat" => crate::customer_messages::send_wechat(wechat, row).await,
         _ => Err(not_set_up()),
     }
 }
@@ -205,6 +207,10 @@ pub async fn deliver(
 ) -> Result<DeliveryReport, kesu_storage::StorageError> {
     let channels = Channels::load(state).await?;
     let customer = CustomerMessages::load(state).await?.unwrap_or_default();
+    let wechat = crate::wechat::settings::WeChatSettings::load(state)
+        .await?
+        .filter(|w| w.enabled)
+        .map(|w| w.account);
     let mut report = DeliveryReport::default();
     let rows = state
         .db
@@ -220,7 +226,7 @@ pub async fn deliver(
                 continue;
             }
         }
-        match send_one(&channels, &customer, row, now).await {
+        match send_one(&channels, &customer, wechat.as_ref(), row, now).await {
             Ok(()) => {
                 state.db.outbox_sent(row.id, now).await?;
                 report.sent += 1;

@@ -43,8 +43,7 @@ pub struct Reach<'a> {
     pub complaint_channel: &'a str,
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
-    /// The customer's WeChat openid (`customers.wechat_openid`, not read
-    /// yet: the integrator wires it with the WeChat adapter).
+    /// The customer's WeChat openid (`customers.wechat_openid`).
     pub wechat_openid: Option<&'a str>,
 }
 
@@ -55,8 +54,8 @@ pub struct Ready {
     pub sms: bool,
     /// SMTP is set up.
     pub email: bool,
-    /// The WeChat official account and the occasion's template are set
-    /// (always false until the integrator wires it).
+    /// The WeChat official account is on and set up and the occasion has
+    /// its template message.
     pub wechat: bool,
 }
 
@@ -113,13 +112,19 @@ pub fn choose_channel(reach: &Reach<'_>, ready: Ready) -> Route {
 }
 
 /// The occasions an event is (with the key that makes each one once):
-/// received once per complaint (not for an e-mailed complaint: the
-/// automatic answer of the mail filing is its receipt), progress once per
+/// received once per complaint (not for a complaint e-mailed or sent by a
+/// WeChat follower: the automatic answer or the official account's reply is
+/// its receipt), progress once per
 /// handling round, the others once per event. Internal events: none.
 pub fn occasions_of(e: &NoticeEvent) -> Vec<(Occasion, String)> {
     let c = e.complaint_id;
     match e.kind.as_str() {
+        // The mail filing's automatic answer and the official account's
+        // reply already gave these customers their number.
         "received" | "registered" if e.channel == "email" => Vec::new(),
+        "received" | "registered" if e.channel == "wechat" && e.wechat_openid.is_some() => {
+            Vec::new()
+        }
         "received" | "registered" => {
             let o = if e.has_code {
                 Occasion::ReceivedOnline
@@ -199,10 +204,80 @@ pub struct QueueReport {
     pub started: bool,
 }
 
+/// A WeChat template message as the outbox keeps it (`payload`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct WeChatPayload {
+    pub template_id: String,
+    /// Where tapping the message leads (the portal), when it is a web address.
+    pub url: Option<String>,
+    /// Keyword and value, in the admin's order.
+    pub data: Vec<(String, String)>,
+}
+
+/// The official account the outbox sends with, kept between passes: its
+/// access token is cached inside and WeChat limits how often one may be
+/// fetched. A changed configuration gets a new adapter.
+static WECHAT: std::sync::Mutex<
+    Option<(
+        kesu_notify::WeChatMpConfig,
+        std::sync::Arc<kesu_notify::WeChatMp>,
+    )>,
+> = std::sync::Mutex::new(None);
+
+/// Sends one outbox row of channel `wechat`: a template message to the
+/// follower (`recipient` is the openid, `payload` a [`WeChatPayload`]).
+///
+/// # Errors
+/// A permanent error when the account is off or the row is unreadable;
+/// otherwise the adapter's.
+pub async fn send_wechat(
+    account: Option<&kesu_notify::WeChatMpConfig>,
+    row: &kesu_storage::outbox::OutboxRow,
+) -> Result<(), kesu_notify::DeliveryError> {
+    use kesu_notify::DeliveryError;
+    let account = account
+        .ok_or_else(|| DeliveryError::permanent("the WeChat official account is not set up"))?;
+    let payload: WeChatPayload = row
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .ok_or_else(|| DeliveryError::permanent("the WeChat message has no template"))?;
+    let mp = {
+        let mut cached = WECHAT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match cached.as_ref() {
+            Some((config, mp)) if config == account => mp.clone(),
+            _ => {
+                let mp = std::sync::Arc::new(
+                    kesu_notify::WeChatMp::new(account)
+                        .map_err(|e| DeliveryError::permanent(e.to_string()))?,
+                );
+                *cached = Some((account.clone(), mp.clone()));
+                mp
+            }
+        }
+    };
+    let data: Vec<(&str, &str)> = payload
+        .data
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    mp.send_template(
+        &row.recipient,
+        &payload.template_id,
+        payload.url.as_deref(),
+        &data,
+    )
+    .await
+    .map(|_| ())
+}
+
 async fn plan(
     state: &AppState,
     settings: &CustomerMessages,
     channels: &Channels,
+    wechat_on: bool,
     e: &NoticeEvent,
     now: Timestamp,
 ) -> Result<Vec<PlannedMessage>, Failure> {
@@ -215,14 +290,14 @@ async fn plan(
         let ready = Ready {
             sms: settings.sms.is_set() && !text.sms_template.trim().is_empty(),
             email: channels.smtp.is_some(),
-            wechat: false,
+            wechat: wechat_on && !text.wechat_template.trim().is_empty(),
         };
         let route = choose_channel(
             &Reach {
                 complaint_channel: &e.channel,
                 phone: e.phone.as_deref(),
                 email: e.email.as_deref(),
-                wechat_openid: None,
+                wechat_openid: e.wechat_openid.as_deref(),
             },
             ready,
         );
@@ -274,10 +349,33 @@ async fn plan(
                 message_id: None,
                 not_before: now,
             }),
-            // Not reached while `ready.wechat` is false: the integrator
-            // queues `channel = "wechat"`, recipient = openid, payload =
-            // `{"template_id", "url", "data": {keyword: value}}`.
-            Route::WeChat(_) | Route::Unreachable => None,
+            Route::WeChat(openid) => Some(PlannedOutbox {
+                channel: "wechat".to_owned(),
+                recipient: openid.clone(),
+                subject: t(Lang::Zh, &format!("cmsg.occasion.{}", occasion.as_str())),
+                body: r.sms.clone(),
+                payload: serde_json::to_string(&WeChatPayload {
+                    template_id: text.wechat_template.trim().to_owned(),
+                    url: values
+                        .get("link")
+                        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+                        .cloned(),
+                    data: text
+                        .wechat_fields
+                        .iter()
+                        .map(|(k, p)| {
+                            (
+                                k.clone(),
+                                values.get(p.as_str()).cloned().unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                })
+                .ok(),
+                message_id: None,
+                not_before: now,
+            }),
+            Route::Unreachable => None,
         };
         if route == Route::Unreachable {
             tracing::info!(
@@ -318,6 +416,9 @@ pub async fn queue_pass(state: &AppState, now: Timestamp) -> Result<QueueReport,
         return Ok(report);
     };
     let channels = Channels::load(state).await?;
+    let wechat_on = crate::wechat::settings::WeChatSettings::load(state)
+        .await?
+        .is_some_and(|w| w.enabled && w.account.validate().is_ok());
     let settled = now.checked_sub(SETTLE).unwrap_or(now);
     const BATCH: u32 = 200;
     loop {
@@ -327,7 +428,7 @@ pub async fn queue_pass(state: &AppState, now: Timestamp) -> Result<QueueReport,
             .await?;
         let mut planned = Vec::new();
         for e in &events {
-            planned.extend(plan(state, &settings, &channels, e, now).await?);
+            planned.extend(plan(state, &settings, &channels, wechat_on, e, now).await?);
         }
         report.events += events.len();
         report.queued += state.db.queue_customer_messages(&planned, to, now).await?;

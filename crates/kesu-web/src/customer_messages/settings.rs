@@ -79,6 +79,8 @@ impl Occasion {
             sms_text: key("sms"),
             sms_template: String::new(),
             sms_params: params.iter().map(|p| (*p).to_owned()).collect(),
+            wechat_template: String::new(),
+            wechat_fields: Vec::new(),
         }
     }
 }
@@ -101,6 +103,14 @@ pub struct OccasionText {
     /// name (`${number}`), Tencent by position (`{1}`, `{2}` …).
     #[serde(default)]
     pub sms_params: Vec<String>,
+    /// The official account's template message (`template_id` from the
+    /// account's 模板消息 list). Empty: no WeChat message for this occasion.
+    #[serde(default)]
+    pub wechat_template: String,
+    /// Each template keyword (`first`, `keyword1`, `remark` …) and the
+    /// placeholder that fills it.
+    #[serde(default)]
+    pub wechat_fields: Vec<(String, String)>,
 }
 
 /// The SMS provider and its account.

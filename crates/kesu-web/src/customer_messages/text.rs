@@ -88,6 +88,38 @@ pub fn param_list(raw: &str) -> Result<Vec<String>, TextProblem> {
         .collect()
 }
 
+/// A WeChat template's fields as the admin types them
+/// (`keyword1=number, keyword2=due`): each template keyword and the
+/// placeholder that fills it.
+///
+/// # Errors
+/// The first pair without `=`, with a keyword that is not 1–32 letters,
+/// digits, `_` or `.`, or with an unknown placeholder.
+pub fn field_list(raw: &str) -> Result<Vec<(String, String)>, TextProblem> {
+    raw.split([',', '，', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (key, value) = pair
+                .split_once('=')
+                .ok_or_else(|| TextProblem::Unknown(pair.to_owned()))?;
+            let key = key.trim();
+            let value = value.trim().trim_start_matches('{').trim_end_matches('}');
+            let key_ok = (1..=32).contains(&key.len())
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            if !key_ok {
+                return Err(TextProblem::Unknown(key.to_owned()));
+            }
+            if !PLACEHOLDERS.contains(&value) {
+                return Err(TextProblem::Unknown(value.to_owned()));
+            }
+            Ok((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +144,21 @@ mod tests {
         assert_eq!(
             param_list("number,x"),
             Err(TextProblem::Unknown("x".into()))
+        );
+        assert_eq!(
+            field_list("keyword1=number， keyword2={due}"),
+            Ok(vec![
+                ("keyword1".into(), "number".into()),
+                ("keyword2".into(), "due".into())
+            ])
+        );
+        assert_eq!(
+            field_list("keyword1=phone"),
+            Err(TextProblem::Unknown("phone".into()))
+        );
+        assert_eq!(
+            field_list("keyword1"),
+            Err(TextProblem::Unknown("keyword1".into()))
         );
     }
 }

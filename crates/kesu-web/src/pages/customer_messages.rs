@@ -71,6 +71,8 @@ pub struct OccasionForm {
     pub sms_text: String,
     pub sms_template: String,
     pub sms_params: String,
+    pub wechat_template: String,
+    pub wechat_fields: String,
     pub preview_subject: String,
     pub preview_body: String,
     pub preview_sms: String,
@@ -187,6 +189,13 @@ fn occasion_form(
         sms_text: text.sms_text.clone(),
         sms_template: text.sms_template.clone(),
         sms_params: text.sms_params.join(", "),
+        wechat_template: text.wechat_template.clone(),
+        wechat_fields: text
+            .wechat_fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
         preview_subject: preview.subject,
         preview_body: preview.body,
         preview_sms: preview.sms,
@@ -465,6 +474,33 @@ fn occasion_from(
             Vec::new()
         }
     };
+    let wechat_template = text_of(form, &field("wechat_template"));
+    let template_ok = wechat_template.len() <= 128
+        && wechat_template
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !template_ok {
+        fail(
+            "wechat_template",
+            t(lang, "cmsg.problem.wechat_template"),
+            &mut own,
+        );
+    }
+    let raw_fields = text_of(form, &field("wechat_fields"));
+    let wechat_fields = match text::field_list(&raw_fields) {
+        Ok(f) => f,
+        Err(p) => {
+            fail("wechat_fields", problem_text(lang, &p), &mut own);
+            Vec::new()
+        }
+    };
+    if template_ok
+        && !wechat_template.is_empty()
+        && wechat_fields.is_empty()
+        && raw_fields.trim().is_empty()
+    {
+        fail("wechat_fields", t(lang, "cmsg.problem.empty"), &mut own);
+    }
     let mut texts = texts.into_iter();
     let text = OccasionText {
         on: matches!(text_of(form, &field("on")).as_str(), "true" | "on" | "1"),
@@ -473,6 +509,8 @@ fn occasion_from(
         sms_text: texts.next().unwrap_or_default(),
         sms_template,
         sms_params,
+        wechat_template,
+        wechat_fields,
     };
     (text, own)
 }

@@ -17,7 +17,7 @@ mod mail;
 mod notify;
 mod pages;
 mod portal;
-mod taxonomy;
 mod sms_peer;
+mod taxonomy;
 mod two_nodes;
 mod wechat;

@@ -668,3 +668,152 @@ kesu_storage::both_backends!(
         app.stop().await;
     }
 );
+
+/// WeChat's API as an official account's server meets it: a token for the
+/// right appid and secret, and template messages sent with that token,
+/// recorded.
+struct MpPeer {
+    url: String,
+    sent: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+async fn mp_peer() -> MpPeer {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = sent.clone();
+    let app = axum::Router::new()
+        .route(
+            "/cgi-bin/token",
+            axum::routing::get(|q: Query<HashMap<String, String>>| async move {
+                let ok = q.get("grant_type").map(String::as_str) == Some("client_credential")
+                    && q.get("appid").map(String::as_str) == Some(APP_ID)
+                    && q.get("secret").map(String::as_str) == Some(APP_SECRET);
+                axum::Json(if ok {
+                    json!({"access_token": "ACCESS-1", "expires_in": 7200})
+                } else {
+                    json!({"errcode": 40125, "errmsg": "invalid appsecret"})
+                })
+            }),
+        )
+        .route(
+            "/cgi-bin/message/template/send",
+            axum::routing::post(
+                move |q: Query<HashMap<String, String>>, body: axum::Json<serde_json::Value>| {
+                    let store = store.clone();
+                    async move {
+                        if q.get("access_token").map(String::as_str) != Some("ACCESS-1") {
+                            return axum::Json(
+                                json!({"errcode": 40001, "errmsg": "invalid credential"}),
+                            );
+                        }
+                        store.lock().expect("lock").push(body.0);
+                        axum::Json(json!({"errcode": 0, "errmsg": "ok", "msgid": 200_228_332}))
+                    }
+                },
+            ),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    MpPeer { url, sent }
+}
+
+kesu_storage::both_backends!(
+    async fn a_follower_hears_of_progress_by_a_template_message(backend: Backend) {
+        let Some(app) = TestApp::spawn(backend).await else {
+            return;
+        };
+        let peer = mp_peer().await;
+        let settings = json!({
+            "enabled": true,
+            "token": TOKEN,
+            "public_url": "https://kesu.example.com",
+            "app_id": APP_ID,
+            "app_secret": APP_SECRET,
+            "base_url": peer.url,
+        });
+        app.db
+            .set_setting(WECHAT_KEY, &settings.to_string())
+            .await
+            .expect("save settings");
+        let mut messages = kesu_web::customer_messages::CustomerMessages {
+            portal_url: Some("https://kesu.example.com".into()),
+            ..Default::default()
+        };
+        for o in kesu_web::customer_messages::Occasion::ALL {
+            let mut text = o.default_text();
+            text.wechat_template = format!("TPL-{}", o.as_str());
+            text.wechat_fields = vec![
+                ("keyword1".into(), "number".into()),
+                ("keyword2".into(), "due".into()),
+            ];
+            messages.occasions.insert(o.as_str().to_owned(), text);
+        }
+        crate::customer_messages::save(&app.db, &messages).await;
+        let state = crate::customer_messages::state_of(&app);
+        let pass = async |state: &kesu_web::AppState| {
+            kesu_web::customer_messages::queue_pass(state, app.now())
+                .await
+                .expect("pass")
+        };
+        assert!(pass(&state).await.started);
+
+        let openid = "oFollower0000000000000000042";
+        let (s, xml) = post_signed(
+            &app,
+            text_xml(openid, 42, "空调装好第二天就漏水，师傅不接电话"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{xml}");
+        let number = number_in(&reply(&xml).3);
+        // The reply was the receipt: no second one.
+        assert_eq!(pass(&state).await.queued, 0);
+        app.act("agent1", &number, "register", json!({})).await;
+        app.act(
+            "agent1",
+            &number,
+            "classify",
+            json!({"category": "repair_quality", "severity": "general"}),
+        )
+        .await;
+        app.act(
+            "agent1",
+            &number,
+            "dispatch",
+            json!({"department": "service", "assignee": "mgr_service"}),
+        )
+        .await;
+        assert_eq!(pass(&state).await.queued, 1);
+        let rows: Vec<_> = app
+            .db
+            .outbox(50)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .filter(|r| r.channel == "wechat")
+            .collect();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].recipient, openid);
+
+        let d = kesu_web::outbox::deliver(&state, app.now())
+            .await
+            .expect("deliver");
+        assert_eq!((d.sent, d.gave_up), (1, 0), "{d:?}");
+        let sent = peer.sent.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["touser"], openid);
+        assert_eq!(sent[0]["template_id"], "TPL-progress");
+        assert_eq!(sent[0]["url"], "https://kesu.example.com/portal/track");
+        assert_eq!(sent[0]["data"]["keyword1"]["value"], number.as_str());
+        assert!(
+            sent[0]["data"]["keyword2"]["value"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("20")),
+            "{sent:?}"
+        );
+        app.stop().await;
+    }
+);
