@@ -50,7 +50,11 @@ kesu_storage::both_backends!(
         };
         let out = run(&["template", "load", "car_dealer"], None);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(text(&out.stdout).contains("6 departments added"));
+        assert!(
+            text(&out.stdout).contains("6 departments and 19 sub-categories added"),
+            "{}",
+            text(&out.stdout)
+        );
         let out = run(
             &[
                 "user",
