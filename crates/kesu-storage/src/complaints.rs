@@ -86,6 +86,8 @@ pub struct ComplaintRow {
     pub customer_name: String,
     pub customer_phone: Option<String>,
     pub customer_email: Option<String>,
+    /// The customer follows the desk's WeChat official account (came by it).
+    pub customer_wechat: bool,
     pub description: String,
     pub restatement: Option<String>,
     pub event_time: Option<String>,
@@ -122,7 +124,7 @@ pub struct ComplaintRow {
 
 const COMPLAINT_SELECT: &str = "SELECT c.id, c.number, c.state, c.channel, c.received_at, c.customer_id, \
     cu.name AS customer_name, cu.phone AS customer_phone, cu.email AS customer_email, \
-    c.description, c.restatement, c.event_time, c.event_place, c.people_involved, c.subject, c.order_ref, c.plate, \
+    (cu.wechat_openid IS NOT NULL) AS customer_wechat, c.description, c.restatement, c.event_time, c.event_place, c.people_involved, c.subject, c.order_ref, c.plate, \
     c.urgent, c.category, c.severity, c.signals, c.department_id, d.name AS department_name, \
     c.assignee_id, u.display_name AS assignee_name, c.taken_over, c.proposals, c.current_round, c.current_compensation_fen, \
     c.tasks, c.execution_done, c.agreement_attached, c.close_exception_pending, c.satisfied, c.satisfaction_score, \

@@ -822,6 +822,9 @@ async fn detail_page(
     if let Some(e) = contact(&row.customer_email) {
         customer.push((ctx.t("field.customer.email"), e));
     }
+    if row.customer_wechat {
+        customer.push((ctx.t("field.customer.wechat"), ctx.t("wechat.follower")));
+    }
 
     let mut facts = vec![
         (ctx.t("field.received_at"), short_time(row.received_at, &tz)),

@@ -805,6 +805,11 @@ kesu_storage::both_backends!(
         let sent = peer.sent.lock().expect("lock").clone();
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert_eq!(sent[0]["touser"], openid);
+        // Staff see on the complaint that the customer is a follower.
+        let staff = crate::pages::Browser::new(&app);
+        staff.login("agent1").await;
+        let (_, html, _) = staff.get(&format!("/complaints/{number}")).await;
+        assert!(html.contains("公众号关注者"), "{html}");
         assert_eq!(sent[0]["template_id"], "TPL-progress");
         assert_eq!(sent[0]["url"], "https://kesu.example.com/portal/track");
         assert_eq!(sent[0]["data"]["keyword1"]["value"], number.as_str());
