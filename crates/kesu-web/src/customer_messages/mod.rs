@@ -326,6 +326,15 @@ async fn plan(
             ),
         ]);
         let r = render(&text, &values);
+        // The survey follows the result after the configured delay.
+        let after = if occasion == Occasion::Survey {
+            now.checked_add(SignedDuration::from_hours(i64::from(
+                settings.survey_delay_hours,
+            )))
+            .unwrap_or(now)
+        } else {
+            now
+        };
         let outbox = match &route {
             Route::Sms(phone) => Some(PlannedOutbox {
                 channel: "sms".to_owned(),
@@ -338,7 +347,7 @@ async fn plan(
                 })
                 .ok(),
                 message_id: None,
-                not_before: settings.sms_not_before(now, tz),
+                not_before: settings.sms_not_before(after, tz),
             }),
             Route::Email(address) => Some(PlannedOutbox {
                 channel: "email".to_owned(),
@@ -347,7 +356,7 @@ async fn plan(
                 body: r.body,
                 payload: None,
                 message_id: None,
-                not_before: now,
+                not_before: after,
             }),
             Route::WeChat(openid) => Some(PlannedOutbox {
                 channel: "wechat".to_owned(),
@@ -373,7 +382,7 @@ async fn plan(
                 })
                 .ok(),
                 message_id: None,
-                not_before: now,
+                not_before: after,
             }),
             Route::Unreachable => None,
         };

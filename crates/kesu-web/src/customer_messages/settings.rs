@@ -154,6 +154,17 @@ pub struct CustomerMessages {
     /// messages name the portal without a link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal_url: Option<String>,
+    /// Hours between the result and the survey message (the customer first
+    /// lives with the result); 0: together.
+    #[serde(default = "default_survey_delay_hours")]
+    pub survey_delay_hours: u32,
+}
+
+/// The longest survey delay the page takes: a month.
+pub const MAX_SURVEY_DELAY_HOURS: u32 = 720;
+
+fn default_survey_delay_hours() -> u32 {
+    24
 }
 
 fn default_quiet_start() -> String {
@@ -172,6 +183,7 @@ impl Default for CustomerMessages {
             quiet_start: default_quiet_start(),
             quiet_end: default_quiet_end(),
             portal_url: None,
+            survey_delay_hours: default_survey_delay_hours(),
         }
     }
 }

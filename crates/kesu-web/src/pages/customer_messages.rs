@@ -50,6 +50,7 @@ pub struct Input {
     pub portal_url: String,
     pub quiet_start: String,
     pub quiet_end: String,
+    pub survey_delay_hours: String,
     pub provider: String,
     pub aliyun_access_key_id: String,
     pub aliyun_sign_name: String,
@@ -114,6 +115,7 @@ impl Input {
             portal_url: s.portal_url.clone().unwrap_or_default(),
             quiet_start: s.quiet_start.clone(),
             quiet_end: s.quiet_end.clone(),
+            survey_delay_hours: s.survey_delay_hours.to_string(),
             provider: s.sms.code().to_owned(),
             aliyun_region_id: "cn-hangzhou".to_owned(),
             tencent_region: "ap-guangzhou".to_owned(),
@@ -141,6 +143,7 @@ impl Input {
             portal_url: text_of(form, "portal_url"),
             quiet_start: text_of(form, "quiet_start"),
             quiet_end: text_of(form, "quiet_end"),
+            survey_delay_hours: text_of(form, "survey_delay_hours"),
             provider: text_of(form, "provider"),
             aliyun_access_key_id: text_of(form, "aliyun_access_key_id"),
             aliyun_sign_name: text_of(form, "aliyun_sign_name"),
@@ -569,6 +572,22 @@ async fn save_customer_messages(
             );
         }
     }
+    // Left out of the form (an older page): the stored delay stands.
+    let survey_delay_hours = if input.survey_delay_hours.is_empty() {
+        old.survey_delay_hours
+    } else {
+        match input.survey_delay_hours.parse::<u32>() {
+            Ok(h) if h <= crate::customer_messages::settings::MAX_SURVEY_DELAY_HOURS => h,
+            _ => {
+                problems.add(
+                    "survey_delay_hours",
+                    "cmsg.field.survey_delay_hours",
+                    t(lang, "cmsg.problem.survey_delay"),
+                );
+                0
+            }
+        }
+    };
     let sms = sms_from(&form, &input, &old.sms, &mut problems);
     let mut texts = Vec::new();
     for o in Occasion::ALL {
@@ -593,6 +612,7 @@ async fn save_customer_messages(
         quiet_start: input.quiet_start.clone(),
         quiet_end: input.quiet_end.clone(),
         portal_url: url,
+        survey_delay_hours,
     };
     store(&state, &settings).await?;
     Ok(Redirect::to("/admin/customer-messages?saved=1").into_response())

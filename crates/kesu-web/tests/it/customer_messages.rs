@@ -322,8 +322,22 @@ kesu_storage::both_backends!(
             !subjects.iter().any(|s| s.contains("受理")),
             "no second receipt: {subjects:?}"
         );
+        // The survey waits a day after the result (the default delay).
         let d = deliver(&state, app.now()).await.expect("deliver");
-        assert_eq!(d.sent, 4, "{d:?}");
+        assert_eq!(d.sent, 3, "{d:?}");
+        let survey_row = customer_rows(&app)
+            .await
+            .into_iter()
+            .find(|r| r.key.contains(":survey:"))
+            .expect("the survey row");
+        assert_eq!(
+            survey_row.next_attempt_at,
+            Some(app.now().as_millisecond() + 24 * 3_600_000),
+            "{survey_row:?}"
+        );
+        app.clock.advance(SignedDuration::from_hours(24));
+        let d = deliver(&state, app.now()).await.expect("deliver");
+        assert_eq!(d.sent, 1, "the survey: {d:?}");
         let mails = smtp.messages();
         let result = mails
             .iter()
@@ -446,6 +460,10 @@ fn form_of(s: &CustomerMessages) -> Vec<(String, String)> {
         ),
         ("quiet_start".into(), s.quiet_start.clone()),
         ("quiet_end".into(), s.quiet_end.clone()),
+        (
+            "survey_delay_hours".into(),
+            s.survey_delay_hours.to_string(),
+        ),
         ("provider".into(), s.sms.code().into()),
     ];
     if let SmsProvider::Aliyun(c) = &s.sms {
@@ -465,6 +483,16 @@ fn form_of(s: &CustomerMessages) -> Vec<(String, String)> {
         f.push((format!("{code}_sms_text"), text.sms_text));
         f.push((format!("{code}_sms_template"), text.sms_template));
         f.push((format!("{code}_sms_params"), text.sms_params.join(", ")));
+        f.push((
+            format!("{code}_wechat_template"),
+            text.wechat_template.clone(),
+        ));
+        let fields: Vec<String> = text
+            .wechat_fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        f.push((format!("{code}_wechat_fields"), fields.join(", ")));
     }
     f
 }
@@ -548,6 +576,18 @@ kesu_storage::both_backends!(
             ("quiet_end", "", "quiet_start"),
             ("aliyun_sign_name", "", "aliyun_sign_name"),
             ("portal_url", "ftp://x", "portal_url"),
+            ("survey_delay_hours", "-1", "survey_delay_hours"),
+            ("survey_delay_hours", "1000", "survey_delay_hours"),
+            (
+                "received_wechat_template",
+                "模板",
+                "received_wechat_template",
+            ),
+            (
+                "received_wechat_fields",
+                "keyword1=phone",
+                "received_wechat_fields",
+            ),
         ] {
             let bad = with(&base, key, value);
             let bad = if key == "quiet_end" {
