@@ -209,6 +209,19 @@ fn extreme_fires_on_threats_of_violence_sit_ins_and_banners() {
     fires("把车开到店门口堵着，谁也别想进出", Signal::Extreme);
     fires("不给钱就天天来闹，让你们做不成生意", Signal::Extreme);
     fires("再拖下去我就带几个人过去砸了", Signal::Extreme);
+    fires("再吵一个礼拜我就叫上邻居把你们卸货口堵了", Signal::Extreme);
+    fires("明天就把物业经理的车堵在车库出口", Signal::Extreme);
+    fires("再不退我就拉个横幅去你们楼下站着", Signal::Extreme);
+    silent("头发把下水道堵了，师傅两天没来", Signal::Extreme);
+    silent("早高峰一辆货车把路口堵了", Signal::Extreme);
+    silent("快递柜被别人的车堵了", Signal::Extreme);
+    silent(
+        "我先说明一下，我不是来闹事的，就是想把钱拿回来",
+        Signal::Extreme,
+    );
+    silent("值班经理说会找人来校秤", Signal::Extreme);
+    silent("司机说好在出口举牌，结果等到一点多才到", Signal::Extreme);
+    fires("明天我们几十个业主去售楼处门口举牌", Signal::Extreme);
     silent("快递员说仓库的货架被砸了", Signal::Extreme);
     silent("她不会去拉横幅也不会去闹", Signal::Extreme);
     silent("跳楼价大甩卖", Signal::Extreme);
