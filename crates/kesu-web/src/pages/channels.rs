@@ -25,6 +25,7 @@ use kesu_storage::outbox::{CHANNELS_KEY, OutboxRow};
 use kesu_storage::settings::CHANNELS_OFF_KEY;
 use serde_json::{Map, Value};
 
+use super::form_text as text;
 use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::Staff;
@@ -210,20 +211,13 @@ async fn channels_page(
     page(&state, &staff, None, Vec::new(), saved).await
 }
 
-fn text(form: &Map<String, Value>, key: &str) -> String {
-    form.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned()
-}
-
 fn checked(form: &Map<String, Value>, key: &str) -> bool {
     matches!(text(form, key).as_str(), "true" | "on" | "1")
 }
 
-/// A secret as typed, or the stored one when the field was left empty.
-fn secret(typed: String, stored: Option<&Secret>) -> Option<Secret> {
+/// A secret as typed, or the stored one when the field was left empty
+/// (pages never show a secret, so an empty field means "keep it").
+pub fn secret(typed: String, stored: Option<&Secret>) -> Option<Secret> {
     if typed.is_empty() {
         stored.cloned()
     } else {
@@ -231,9 +225,10 @@ fn secret(typed: String, stored: Option<&Secret>) -> Option<Secret> {
     }
 }
 
-/// One problem, readably: `SMTP · 服务器: 不能为空`.
-fn problem_text(lang: Lang, channel: &str, field: &str, problem: &str) -> String {
-    let what = match problem {
+/// A kesu-notify configuration problem (English, from `validate()`) in the
+/// reader's words; one it does not know stays as it is.
+pub fn config_problem(lang: Lang, problem: &str) -> String {
+    match problem {
         "must not be empty" => t(lang, "channels.problem_empty"),
         "must not start or end with spaces" => t(lang, "channels.problem_spaces"),
         "must be between 1 and 65535" => t(lang, "channels.problem_port"),
@@ -244,8 +239,14 @@ fn problem_text(lang: Lang, channel: &str, field: &str, problem: &str) -> String
         p if p.starts_with("must be a host name only") => t(lang, "channels.problem_host"),
         p if p.starts_with("must be start_tls or tls") => t(lang, "channels.problem_plain_login"),
         p if p.starts_with("is not one of") => t(lang, "input.unknown_value"),
+        p if p.starts_with("must be digits") => t(lang, "channels.problem_digits"),
         other => other.to_owned(),
-    };
+    }
+}
+
+/// One problem, readably: `SMTP · 服务器: 不能为空`.
+fn problem_text(lang: Lang, channel: &str, field: &str, problem: &str) -> String {
+    let what = config_problem(lang, problem);
     t(lang, "channels.problem_line")
         .replace("%{channel}", &t(lang, &format!("channels.{channel}")))
         .replace("%{field}", &t(lang, &format!("channels.field_{field}")))

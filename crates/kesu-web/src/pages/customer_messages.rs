@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use kesu_notify::{AliyunSmsConfig, ConfigError, DEFAULT_TIMEOUT_SECS, Secret, TencentSmsConfig};
 use serde_json::{Map, Value};
 
+use super::form_text as text_of;
 use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::Staff;
@@ -154,14 +155,6 @@ impl Input {
             tencent_region: text_of(form, "tencent_region"),
         }
     }
-}
-
-fn text_of(form: &Map<String, Value>, key: &str) -> String {
-    form.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_owned()
 }
 
 /// A text area keeps its inner spacing; only line endings are normalised.
@@ -321,12 +314,7 @@ impl Problems {
 
     fn vendor(&mut self, prefix: &str, e: &ConfigError) {
         for p in &e.problems {
-            let what = match p.problem.as_str() {
-                "must not be empty" => t(self.lang, "cmsg.problem.empty"),
-                "must not start or end with spaces" => t(self.lang, "cmsg.problem.spaces"),
-                s if s.starts_with("must be digits") => t(self.lang, "cmsg.problem.digits"),
-                other => other.to_owned(),
-            };
+            let what = super::channels::config_problem(self.lang, &p.problem);
             let field = format!("{prefix}_{}", p.field);
             self.add(&field, &format!("cmsg.field.{field}"), what);
         }
@@ -348,12 +336,10 @@ fn portal_url(raw: &str) -> Option<Option<String>> {
     fine.then(|| Some(raw.trim_end_matches('/').to_owned()))
 }
 
+/// [`super::channels::secret`], empty when there is none (`validate()`
+/// then names the field).
 fn secret(typed: String, stored: Option<&Secret>) -> Secret {
-    if typed.is_empty() {
-        stored.cloned().unwrap_or_else(|| Secret::new(""))
-    } else {
-        Secret::new(typed)
-    }
+    super::channels::secret(typed, stored).unwrap_or_else(|| Secret::new(""))
 }
 
 fn sms_from(

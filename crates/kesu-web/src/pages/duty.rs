@@ -22,7 +22,6 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use kesu_domain::{Role, SiteId, UserId};
 use kesu_storage::org::{Site, User};
-use serde_json::Value;
 
 use super::{Ctx, render};
 use crate::AppState;
@@ -260,13 +259,7 @@ async fn add_duty(
 ) -> Result<Response, Failure> {
     let scope = require(&staff)?;
     let form = super::posted_form(&staff, body, &[])?;
-    let get = |k: &str| {
-        form.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    };
+    let get = |k: &str| super::form_text(&form, k);
     let input = DutyInput {
         site: get("site"),
         user: get("user"),

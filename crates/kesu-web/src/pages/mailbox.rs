@@ -68,13 +68,7 @@ impl MailboxInput {
     }
 
     fn from_form(form: &Map<String, Value>) -> MailboxInput {
-        let text = |k: &str| {
-            form.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        };
+        let text = |k: &str| super::form_text(form, k);
         MailboxInput {
             enabled: text("enabled") == "true",
             host: text("host"),

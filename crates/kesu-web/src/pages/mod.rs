@@ -221,6 +221,15 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// A posted form's field as typed, trimmed; empty when missing.
+pub fn form_text(form: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    form.get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 /// Parses a posted form and checks its CSRF token.
 ///
 /// # Errors

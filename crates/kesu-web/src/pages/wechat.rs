@@ -100,13 +100,7 @@ impl WeChatInput {
 }
 
 fn from_form(form: &Map<String, Value>) -> (WeChatInput, String, String) {
-    let text = |k: &str| {
-        form.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
-    };
+    let text = |k: &str| super::form_text(form, k);
     (
         WeChatInput {
             enabled: text("enabled") == "true",
