@@ -282,6 +282,7 @@ async fn plan(
     now: Timestamp,
 ) -> Result<Vec<PlannedMessage>, Failure> {
     let mut out = Vec::new();
+    let mut promised: Option<Timestamp> = None;
     for (occasion, key) in occasions_of(e) {
         let text = settings.text(occasion);
         if !text.on {
@@ -307,8 +308,19 @@ async fn plan(
             None
         };
         let tz = &state.config.time_zone;
-        let received_at = Timestamp::from_millisecond(e.received_at).unwrap_or(now);
-        let due = crate::portal::expected_for(state, e.complaint_id, received_at).await?;
+        // The promised time, read once per event (a result and its survey
+        // share it).
+        let resolve_by = match promised {
+            Some(at) => at,
+            None => {
+                let received_at = Timestamp::from_millisecond(e.received_at).unwrap_or(now);
+                let at = crate::portal::expected_for(state, e.complaint_id, received_at)
+                    .await?
+                    .resolve_by;
+                promised = Some(at);
+                at
+            }
+        };
         let values = Values::from([
             ("customer", e.customer_name.clone()),
             ("number", e.number.clone()),
@@ -322,7 +334,7 @@ async fn plan(
             ("link", portal_link(settings)),
             (
                 "due",
-                crate::view::short_time(due.resolve_by.as_millisecond(), tz),
+                crate::view::short_time(resolve_by.as_millisecond(), tz),
             ),
         ]);
         let r = render(&text, &values);
